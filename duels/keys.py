@@ -1,0 +1,116 @@
+"""Every Redis key name of the product, in one place.
+
+Keys are grouped by the record they belong to and carry a hash tag, the part in
+``{}``: all keys of one duel share ``{d:<duel id>}`` and all keys of one
+competition share ``{c:<competition id>}``, so every multi-key script touches
+one hash slot and the store runs unchanged on Redis Cluster.
+
+| key | type | what |
+| --- | --- | --- |
+| ``mm:competitions`` | set | ids of all competitions |
+| ``mm:company-tokens`` | hash | sha256(invite token) -> "<cid> <company id>" |
+| ``mm:c:{c:ID}`` | hash | competition record (title, slug, rule, ...) |
+| ``mm:c:{c:ID}:companies`` | hash | company id -> company JSON |
+| ``mm:c:{c:ID}:teams`` | hash | team id -> team JSON |
+| ``mm:c:{c:ID}:bracket`` | string | bracket state JSON (``bracket.to_dict``) |
+| ``mm:c:{c:ID}:duels`` | hash | bracket match id -> duel id |
+| ``mm:c:{c:ID}:audit`` | stream | append-only log of host actions |
+| ``mm:c:{c:ID}:lock`` | string | short lock held while a host action changes the bracket |
+| ``mm:c:{c:ID}:board:votes`` | zset | team id -> official votes (leaderboard) |
+| ``mm:c:{c:ID}:board:wins`` | zset | company id -> duels won |
+| ``mm:d:{d:ID}`` | hash | duel record (competition, teams, status, window, ...) |
+| ``mm:d:{d:ID}:votes`` | stream | accepted votes, read by the tally consumer group |
+| ``mm:d:{d:ID}:voters`` | set | voter ids that voted in this duel (one vote each) |
+| ``mm:d:{d:ID}:provisional`` | hash | team id -> votes accepted so far (shown while open) |
+| ``mm:d:{d:ID}:official`` | hash | team id -> tallied votes; ``q:<team>`` quarantined |
+| ``mm:d:{d:ID}:tallied`` | set | stream ids already counted (exactly-once guard) |
+| ``mm:d:{d:ID}:rate:<kind>:<hash>`` | zset | sliding-window throttle; expires |
+| ``mm:d:{d:ID}:pow:used`` | set | proof-of-work nonces already spent; expires |
+| ``mm:d:{d:ID}:videos`` | hash | team id -> video JSON |
+| ``mm:heartbeat`` | string | last run of the worker heartbeat job |
+
+Pub/sub channel ``mm:events:<cid>`` carries "something changed" notes for the
+live board; RQ keeps its own ``rq:*`` keys.
+"""
+
+from __future__ import annotations
+
+COMPETITIONS = "mm:competitions"
+COMPANY_TOKENS = "mm:company-tokens"
+HEARTBEAT = "mm:heartbeat"
+
+
+def competition(cid: str) -> str:
+    return f"mm:c:{{c:{cid}}}"
+
+
+def companies(cid: str) -> str:
+    return f"{competition(cid)}:companies"
+
+
+def teams(cid: str) -> str:
+    return f"{competition(cid)}:teams"
+
+
+def bracket(cid: str) -> str:
+    return f"{competition(cid)}:bracket"
+
+
+def duel_index(cid: str) -> str:
+    return f"{competition(cid)}:duels"
+
+
+def audit(cid: str) -> str:
+    return f"{competition(cid)}:audit"
+
+
+def competition_lock(cid: str) -> str:
+    return f"{competition(cid)}:lock"
+
+
+def board_votes(cid: str) -> str:
+    return f"{competition(cid)}:board:votes"
+
+
+def board_wins(cid: str) -> str:
+    return f"{competition(cid)}:board:wins"
+
+
+def events_channel(cid: str) -> str:
+    return f"mm:events:{cid}"
+
+
+def duel(did: str) -> str:
+    return f"mm:d:{{d:{did}}}"
+
+
+def votes(did: str) -> str:
+    return f"{duel(did)}:votes"
+
+
+def voters(did: str) -> str:
+    return f"{duel(did)}:voters"
+
+
+def provisional(did: str) -> str:
+    return f"{duel(did)}:provisional"
+
+
+def official(did: str) -> str:
+    return f"{duel(did)}:official"
+
+
+def tallied(did: str) -> str:
+    return f"{duel(did)}:tallied"
+
+
+def rate(did: str, kind: str, subject: str) -> str:
+    return f"{duel(did)}:rate:{kind}:{subject}"
+
+
+def pow_used(did: str) -> str:
+    return f"{duel(did)}:pow:used"
+
+
+def videos(did: str) -> str:
+    return f"{duel(did)}:videos"

@@ -1,0 +1,133 @@
+"""The one settings object, read from the environment (prefix ``MACHMAL_``).
+
+Build it once at process start with :func:`load_settings` and pass it down;
+no other module reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_KEY_LENGTH = 32
+MIN_HOST_TOKEN_LENGTH = 24
+_WEAK_SECRETS = {"changeme", "secret", "password", "development", "test", "admin"}
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MACHMAL_", extra="ignore")
+
+    # "production" refuses to start with missing or weak secrets; "development"
+    # generates them once and keeps them in the data dir.
+    mode: Literal["development", "production"] = "development"
+
+    redis_url: str | None = Field(
+        default=None, description="Redis to use; unset starts an embedded redis-server."
+    )
+    redis_port: int = Field(default=0, description="Port of the embedded Redis; 0 picks one.")
+    redis_timeout: float = Field(
+        default=0.5, gt=0, description="Budget in seconds for one Redis call before 503."
+    )
+    redis_fsync_always: bool = False
+
+    host_token: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path(".machmal")
+    default_language: Literal["de", "en"] = "de"
+
+    # Voting limits (see DESIGN.md, fraud throttling).
+    votes_per_ip_per_minute: int = Field(default=600, ge=1)
+    votes_per_ip_ua_per_minute: int = Field(default=120, ge=1)
+    votes_per_token_per_minute: int = Field(default=20, ge=1)
+    pow_difficulty: int = Field(default=0, ge=0, le=28, description="Leading zero bits asked.")
+    pow_burst_difficulty: int = Field(default=14, ge=0, le=28)
+    pow_burst_votes_per_ip: int = Field(default=200, ge=1)
+    challenge_ttl_seconds: int = Field(default=300, ge=10)
+
+    # Company uploads.
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    max_video_seconds: float = Field(default=180.0, gt=0)
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    def host_token_value(self) -> str:
+        if self.host_token is None:
+            raise SettingsError("MACHMAL_HOST_TOKEN is not set")
+        return self.host_token.get_secret_value()
+
+    def secret_key_value(self) -> str:
+        if self.secret_key is None:
+            raise SettingsError("MACHMAL_SECRET_KEY is not set")
+        return self.secret_key.get_secret_value()
+
+    def with_secrets(self) -> Settings:
+        """Return settings whose secrets are set and strong enough.
+
+        Production: missing or weak secrets are an error. Development: missing
+        ones are generated once and kept in ``data_dir/secrets.json`` so the
+        web process, the workers and a restart all agree.
+        """
+        if self.mode == "production":
+            _check_strong("MACHMAL_SECRET_KEY", self.secret_key, MIN_SECRET_KEY_LENGTH)
+            _check_strong("MACHMAL_HOST_TOKEN", self.host_token, MIN_HOST_TOKEN_LENGTH)
+            return self
+        if self.secret_key is not None and self.host_token is not None:
+            return self
+        stored = _load_or_create_dev_secrets(self.data_dir)
+        return self.model_copy(
+            update={
+                "secret_key": self.secret_key or SecretStr(stored["secret_key"]),
+                "host_token": self.host_token or SecretStr(stored["host_token"]),
+            }
+        )
+
+
+def _check_strong(name: str, value: SecretStr | None, min_length: int) -> None:
+    if value is None or not value.get_secret_value():
+        raise SettingsError(f"{name} must be set in production mode")
+    raw = value.get_secret_value()
+    if len(raw) < min_length or raw.lower() in _WEAK_SECRETS or len(set(raw)) < 8:
+        raise SettingsError(
+            f"{name} is too weak: use at least {min_length} random characters "
+            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+
+
+def _load_or_create_dev_secrets(data_dir: Path) -> dict[str, str]:
+    path = data_dir / "secrets.json"
+    if path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
+    data_dir.mkdir(parents=True, exist_ok=True)
+    created = {
+        "secret_key": secrets.token_urlsafe(32),
+        "host_token": secrets.token_urlsafe(24),
+    }
+    # Written with 0600 so other users of the machine cannot read it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(created, handle)
+    return created
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; ``overrides`` win (used by the CLI options)."""
+    return Settings(**overrides).with_secrets()  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""FastAPI app: JSON API, Jinja2 pages, SSE, QR codes, static assets."""

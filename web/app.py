@@ -1,0 +1,55 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from duels.connection import connect_async
+from duels.settings import Settings
+from web import errors
+from web.responses import JSONResponse
+from web.routes import docs, ops, pages
+from web.security import SecurityHeaders
+
+_STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app for ``settings`` (secrets and Redis URL already resolved)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.redis = connect_async(settings)
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+
+    app = FastAPI(
+        title="Mach mal – duel engine",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=JSONResponse,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static/swagger", StaticFiles(directory=_swagger_ui_path()), name="swagger")
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    for module in (ops, docs, pages):
+        app.include_router(module.router)
+    return app
+
+
+def _swagger_ui_path() -> str:
+    import swagger_ui_bundle  # type: ignore[import-untyped]
+
+    path: str = swagger_ui_bundle.swagger_ui_path
+    return path

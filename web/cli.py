@@ -1,0 +1,158 @@
+"""The ``machmal`` command line (see API.md, "Command line")."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+
+from duels.settings import Settings, SettingsError, load_settings
+from web.processes import Supervisor, redis_for
+
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Mach mal – duel competition engine with live audience voting.",
+)
+
+HostOption = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
+PortOption = Annotated[int, typer.Option("--port", help="TCP port of the web app.")]
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        typer.secho(f"Configuration error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+
+
+def _exit_on_sigterm() -> None:
+    # SIGTERM unwinds like Ctrl-C, so every `finally` stops its children.
+    def handler(signum: int, frame: object) -> NoReturn:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@cli.command()
+def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
+    """Embedded Redis, web, one worker and a seeded demo competition."""
+    from duels.connection import connect
+    from duels.demo import seed_demo
+
+    public_url = os.environ.get("MACHMAL_PUBLIC_URL") or f"http://{_display(host)}:{port}"
+    settings = _settings(public_url=public_url)
+    _exit_on_sigterm()
+    with redis_for(settings) as settings:
+        competition = seed_demo(connect(settings), settings)
+        supervisor = Supervisor(settings)
+        try:
+            supervisor.spawn("web", ["serve", "--host", host, "--port", str(port)])
+            supervisor.spawn("worker", ["worker"])
+            _print_urls(settings, competition)
+            ended = supervisor.wait_any()
+            typer.secho(f"{ended} stopped; shutting down.", fg=typer.colors.YELLOW, err=True)
+        except KeyboardInterrupt:
+            typer.echo("\nStopping …", err=True)
+        finally:
+            supervisor.stop_all()
+
+
+@cli.command()
+def serve(
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    workers: Annotated[int, typer.Option(help="Web worker processes.")] = 1,
+) -> None:
+    """The web app alone (starts the embedded Redis if no MACHMAL_REDIS_URL)."""
+    import uvicorn
+
+    settings = _settings()
+    _exit_on_sigterm()
+    try:
+        with redis_for(settings) as settings:
+            if workers > 1:
+                # Worker processes rebuild the settings from the environment.
+                os.environ.update({"MACHMAL_REDIS_URL": settings.redis_url or ""})
+                uvicorn.run(
+                    "web.asgi:app_from_environment",
+                    factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", proxy_headers=True, access_log=False,
+                )  # fmt: skip
+            else:
+                from web.app import create_app
+
+                uvicorn.run(
+                    create_app(settings), host=host, port=port,
+                    log_level="warning", proxy_headers=True, access_log=False,
+                )  # fmt: skip
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command()
+def worker(
+    burst: Annotated[bool, typer.Option(help="Stop when the queues are empty.")] = False,
+) -> None:
+    """One RQ worker on the tally, default and media queues."""
+    from workers.main import run_worker
+
+    settings = _settings()
+    _exit_on_sigterm()
+    try:
+        with redis_for(settings) as settings:
+            run_worker(settings, burst=burst)
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command("redis")
+def redis_command() -> None:
+    """The embedded Redis server alone, in the foreground."""
+    settings = _settings()
+    if settings.redis_url:
+        typer.echo(f"MACHMAL_REDIS_URL is set ({settings.redis_url}); nothing to start.")
+        raise typer.Exit(0)
+    _exit_on_sigterm()
+    try:
+        with redis_for(settings) as settings:
+            typer.echo(f"Redis: {settings.redis_url} (data in {settings.data_dir / 'redis'})")
+            signal.pause()
+    except KeyboardInterrupt:
+        pass
+
+
+def _display(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+
+
+def _print_urls(settings: Settings, competition: dict[str, str]) -> None:
+    base = settings.public_url
+    lines = [
+        "",
+        "Mach mal läuft / is running:",
+        f"  Start:          {base}/",
+        f"  Live-Tafel:     {base}/live/{competition['id']}",
+        f"  Abstimmen:      {base}/vote/{competition['first_duel']}",
+        f"  Moderation:     {base}/host",
+        f"  API-Doku:       {base}/docs",
+        f"  Health:         {base}/healthz",
+        f"  Host-Token:     {settings.host_token_value()}",
+        f"  Redis:          {settings.redis_url}",
+        "Strg-C beendet alles / Ctrl-C stops everything.",
+        "",
+    ]
+    typer.echo("\n".join(lines))
+    sys.stdout.flush()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

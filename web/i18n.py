@@ -1,0 +1,45 @@
+"""User-facing text in German (default) and English.
+
+The language comes from ``?lang=`` (remembered in a cookie), then the cookie,
+then the default from settings. Catalogues are JSON files in ``web/locales``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from starlette.requests import Request
+
+LANGUAGES = ("de", "en")
+LANG_COOKIE = "mm_lang"
+_LOCALES = Path(__file__).parent / "locales"
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def catalogue(lang: str) -> dict[str, str]:
+    loaded: dict[str, str] = json.loads((_LOCALES / f"{lang}.json").read_text("utf-8"))
+    return loaded
+
+
+def pick_language(request: Request, default: str) -> str:
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return asked if asked in LANGUAGES else default
+
+
+def translator(lang: str) -> Translator:
+    return Translator(lang)
+
+
+class Translator:
+    """``t("vote.counted", team="A")``: the text in ``lang``, German as fallback."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._text = catalogue(lang)
+        self._fallback = catalogue("de")
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self._text.get(key) or self._fallback.get(key) or key
+        return text.format(**values) if values else text

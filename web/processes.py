@@ -1,0 +1,110 @@
+"""Child processes of the CLI: the embedded Redis, web servers and workers.
+
+Children die with us (PDEATHSIG) and are stopped in reverse order of start,
+so Ctrl-C or SIGTERM leaves no redis-server or worker behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+import redis
+
+from duels.redis_server import EmbeddedRedis, die_with_parent
+from duels.settings import Settings
+
+EMBEDDED_DEFAULT_PORT = 6390
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The MACHMAL_* variables a child needs to see the same settings as we do."""
+    values = {
+        "MACHMAL_MODE": settings.mode,
+        "MACHMAL_REDIS_URL": settings.redis_url or "",
+        "MACHMAL_SECRET_KEY": settings.secret_key_value(),
+        "MACHMAL_HOST_TOKEN": settings.host_token_value(),
+        "MACHMAL_PUBLIC_URL": settings.public_url,
+        "MACHMAL_DATA_DIR": str(settings.data_dir),
+        "MACHMAL_DEFAULT_LANGUAGE": settings.default_language,
+    }
+    return {name: value for name, value in values.items() if value}
+
+
+def _running_embedded(settings: Settings, port: int) -> bool:
+    """True when our own embedded Redis (same data dir) already answers on ``port``."""
+    client = redis.Redis(port=port, socket_connect_timeout=0.2, socket_timeout=0.5)
+    try:
+        directory = client.config_get("dir").get("dir", b"")
+    except (redis.exceptions.RedisError, OSError):
+        return False
+    finally:
+        client.close()
+    expected = str((settings.data_dir / "redis").resolve())
+    return str(directory.decode() if isinstance(directory, bytes) else directory) == expected
+
+
+@contextlib.contextmanager
+def redis_for(settings: Settings) -> Iterator[Settings]:
+    """Yield settings with a Redis URL: the configured one, a running embedded
+    one of the same data dir, or a new embedded child stopped on exit."""
+    if settings.redis_url:
+        yield settings
+        return
+    port = settings.redis_port or EMBEDDED_DEFAULT_PORT
+    if _running_embedded(settings, port):
+        yield settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
+        return
+    server = EmbeddedRedis(
+        settings.data_dir / "redis", port=port, fsync_always=settings.redis_fsync_always
+    )
+    server.start()
+    try:
+        yield settings.model_copy(update={"redis_url": server.url})
+    finally:
+        server.stop()
+
+
+@dataclass
+class Supervisor:
+    """Starts children with our settings and stops them all, newest first."""
+
+    settings: Settings
+    children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def spawn(self, name: str, argv: list[str], extra_env: Mapping[str, str] = ()) -> None:  # type: ignore[assignment]
+        env = {**os.environ, **settings_environment(self.settings), **dict(extra_env)}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "web.cli", *argv],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
+        )
+        self.children.append((name, process))
+
+    def wait_any(self) -> str:
+        """Block until a child exits; return its name."""
+        while True:
+            for name, process in self.children:
+                if process.poll() is not None:
+                    return name
+            time.sleep(0.2)
+
+    def stop_all(self, timeout: float = 10.0) -> None:
+        for _, process in reversed(self.children):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for _, process in reversed(self.children):
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.children.clear()

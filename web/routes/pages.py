@@ -1,0 +1,17 @@
+"""Public HTML pages that are not part of a feature of their own."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import HTMLResponse
+
+from duels import store
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+async def index(request: Request) -> HTMLResponse:
+    competitions = await store.list_competitions(request.app.state.redis)
+    return render(request, "index.html", {"competitions": competitions})

@@ -1,0 +1,23 @@
+"""The worker entry point: one real RQ worker on our queues."""
+
+from __future__ import annotations
+
+import logging
+
+from rq import Queue, Worker
+
+from duels.connection import connect
+from duels.settings import Settings
+from workers import context, queues
+
+
+def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> bool:
+    """Serve jobs until SIGINT/SIGTERM (or, with ``burst``, until the queues are empty)."""
+    context.configure(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    connection = connect(settings, decode=False)
+    # Blocking dequeue must outlive the short command timeout used elsewhere.
+    connection.connection_pool.connection_kwargs["socket_timeout"] = None
+    worker_queues = [Queue(name, connection=connection) for name in queues.ALL]
+    worker = Worker(worker_queues, connection=connection, name=name)
+    return bool(worker.work(burst=burst, with_scheduler=True, logging_level="INFO"))
