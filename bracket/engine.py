@@ -82,6 +82,8 @@ def record(bracket: Bracket, match_id: str, result: Result) -> Bracket:
         match.away,
     }:
         raise InvalidResult(f"Winner and loser must be the two teams of {match_id!r}.")
+    if result.decided_by in ("walkover", "override"):
+        _reason(result.reason)
     return _changed(bracket, _with_result(bracket, match_id, result))
 
 
@@ -184,7 +186,7 @@ def champion(bracket: Bracket) -> str | None:
     return final.result.winner
 
 
-def slots(bracket: Bracket) -> tuple[Slot, ...]:
+def _bracket_slots(bracket: Bracket) -> tuple[Slot, ...]:
     """Every match that will be played (the bracket reset only if needed)."""
     return _slots(
         bracket.format,
@@ -219,7 +221,7 @@ def _create_round(bracket: Bracket, round_: int) -> tuple[Match, ...]:
         return result.loser
 
     created = []
-    for slot in slots(bracket):
+    for slot in _bracket_slots(bracket):
         if slot.round != round_:
             continue
         if slot.match.replay_of:
@@ -254,7 +256,7 @@ def _match(bracket: Bracket, match_id: str) -> Match:
     for match in bracket.matches:
         if match.id == match_id:
             return match
-    if any(slot.match.id == match_id for slot in slots(bracket)):
+    if any(slot.match.id == match_id for slot in _bracket_slots(bracket)):
         raise MatchNotOpen(f"Match {match_id!r} is not scheduled yet.")
     raise UnknownMatch(f"Match {match_id!r}.")
 

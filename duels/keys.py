@@ -9,6 +9,7 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | --- | --- | --- |
 | ``mm:competitions`` | set | ids of all competitions |
 | ``mm:company-tokens`` | hash | sha256(invite token) -> "<cid> <company id>" |
+| ``mm:competition-slugs`` | hash | slug -> competition id |
 | ``mm:c:{c:ID}`` | hash | competition record (title, slug, rule, ...) |
 | ``mm:c:{c:ID}:companies`` | hash | company id -> company JSON |
 | ``mm:c:{c:ID}:teams`` | hash | team id -> team JSON |
@@ -18,12 +19,14 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:c:{c:ID}:lock`` | string | short lock held while a host action changes the bracket |
 | ``mm:c:{c:ID}:board:votes`` | zset | team id -> official votes (leaderboard) |
 | ``mm:c:{c:ID}:board:wins`` | zset | company id -> duels won |
+| ``mm:c:{c:ID}:events`` | stream | capped log of live-board events (SSE resume) |
 | ``mm:d:{d:ID}`` | hash | duel record (competition, teams, status, window, ...) |
 | ``mm:d:{d:ID}:votes`` | stream | accepted votes, read by the tally consumer group |
 | ``mm:d:{d:ID}:voters`` | set | voter ids that voted in this duel (one vote each) |
 | ``mm:d:{d:ID}:provisional`` | hash | team id -> votes accepted so far (shown while open) |
 | ``mm:d:{d:ID}:official`` | hash | team id -> tallied votes; ``q:<team>`` quarantined |
 | ``mm:d:{d:ID}:tallied`` | set | stream ids already counted (exactly-once guard) |
+| ``mm:d:{d:ID}:tally-pending`` | string | set by the ingest when a tally job was asked for |
 | ``mm:d:{d:ID}:rate:<kind>:<hash>`` | zset | sliding-window throttle; expires |
 | ``mm:d:{d:ID}:pow:used`` | set | proof-of-work nonces already spent; expires |
 | ``mm:d:{d:ID}:videos`` | hash | team id -> video JSON |
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 COMPETITIONS = "mm:competitions"
 COMPANY_TOKENS = "mm:company-tokens"
+COMPETITION_SLUGS = "mm:competition-slugs"
 HEARTBEAT = "mm:heartbeat"
 
 
@@ -76,6 +80,10 @@ def board_wins(cid: str) -> str:
     return f"{competition(cid)}:board:wins"
 
 
+def event_log(cid: str) -> str:
+    return f"{competition(cid)}:events"
+
+
 def events_channel(cid: str) -> str:
     return f"mm:events:{cid}"
 
@@ -102,6 +110,10 @@ def official(did: str) -> str:
 
 def tallied(did: str) -> str:
     return f"{duel(did)}:tallied"
+
+
+def tally_pending(did: str) -> str:
+    return f"{duel(did)}:tally-pending"
 
 
 def rate(did: str, kind: str, subject: str) -> str:

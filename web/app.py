@@ -9,11 +9,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from duels.connection import connect_async
+from duels.connection import connect, connect_async
 from duels.settings import Settings
 from web import errors
 from web.responses import JSONResponse
-from web.routes import docs, ops, pages
+from web.routes import competitions, docs, host_api, ops, pages
 from web.security import SecurityHeaders
 
 _STATIC = Path(__file__).parent / "static"
@@ -25,10 +25,13 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.redis = connect_async(settings)
+        # Host actions and pages run in the thread pool on a blocking client.
+        app.state.store = connect(settings)
         try:
             yield
         finally:
             await app.state.redis.aclose()
+            app.state.store.close()
 
     app = FastAPI(
         title="Mach mal – duel engine",
@@ -43,7 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.mount("/static/swagger", StaticFiles(directory=_swagger_ui_path()), name="swagger")
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
-    for module in (ops, docs, pages):
+    for module in (ops, docs, pages, host_api, competitions):
         app.include_router(module.router)
     return app
 

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+import bracket
 from duels import errors
 from web.responses import JSONResponse
 
@@ -44,12 +45,21 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"detail": {"code": code, "message": message}}
 
 
+# Bracket engine errors: a state that forbids the step is a conflict, the rest bad input.
+_BRACKET_STATUS = {
+    "unknown_match": 404,
+    "match_not_open": 409,
+    "round_not_decided": 409,
+    "bracket_finished": 409,
+    "nothing_to_undo": 409,
+}
+
+
 def status_for(error: errors.DomainError) -> int:
     for kind, status in _STATUS_BY_KIND:
         if isinstance(error, kind):
             return status
-    # Errors of the bracket engine carry a code; they are all bad requests or conflicts.
-    return 409 if getattr(error, "conflict", False) else 422
+    return 500
 
 
 def error_response(
@@ -74,6 +84,11 @@ def install(app: FastAPI) -> None:
     async def on_domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.DomainError)
         return domain_error_response(exc)
+
+    async def on_bracket_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, bracket.BracketError)
+        status = _BRACKET_STATUS.get(exc.code, 422)
+        return error_response(status, exc.code, str(exc))
 
     async def on_redis_error(request: Request, exc: Exception) -> Response:
         return store_unavailable_response()
@@ -104,6 +119,7 @@ def install(app: FastAPI) -> None:
         )  # fmt: skip
 
     app.add_exception_handler(errors.DomainError, on_domain_error)
+    app.add_exception_handler(bracket.BracketError, on_bracket_error)
     app.add_exception_handler(redis.exceptions.ConnectionError, on_redis_error)
     app.add_exception_handler(redis.exceptions.TimeoutError, on_redis_error)
     app.add_exception_handler(redis.exceptions.BusyLoadingError, on_redis_error)

@@ -6,11 +6,12 @@ import random
 from collections import Counter
 from collections.abc import Callable
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 import bracket as b
 
-MODEST = {"max_examples": 120, "deadline": None}
+MODEST = settings(max_examples=120, deadline=None)
 
 
 def teams(count: int, companies: list[int] | None = None, trade: str = "") -> list[b.Entrant]:

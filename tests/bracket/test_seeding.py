@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import bracket as b
@@ -95,7 +95,7 @@ def test_seeding_module_prints_the_table() -> None:
     assert output.stderr == ""
 
 
-@settings(**MODEST)
+@MODEST
 @given(team_lists(2, 40), seeds)
 def test_the_same_seed_gives_the_same_draw_whatever_the_input_order(
     entrants: list[b.Entrant], seed: int
@@ -161,7 +161,7 @@ def round_one_same_company(bracket: b.Bracket) -> list[str]:
     ]
 
 
-@settings(**MODEST)
+@MODEST
 @given(team_lists(2, 40), seeds, st.sampled_from(["single_elimination", "double_elimination"]))
 def test_same_company_teams_avoid_each_other_in_round_one_whenever_possible(
     entrants: list[b.Entrant], seed: int, format: b.Format

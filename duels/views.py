@@ -1,0 +1,92 @@
+"""Read models: the bracket as the live board and the API show it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+import bracket as engine
+from duels import store, tournament
+from duels.records import Duel, Team
+
+
+def bracket_view(client: redis.Redis, cid: str) -> dict[str, Any]:
+    """``{"competition", "format", "round", "champion", "seed", "rounds": [...]}``;
+    before the draw ``rounds`` is empty and ``format`` is None."""
+    competition = store.get_competition(client, cid)
+    state = tournament.load_bracket(client, cid)
+    view: dict[str, Any] = {
+        "competition": {"id": competition.id, "title": competition.title},
+        "format": None,
+        "seeding": None,
+        "seed": None,
+        "round": 0,
+        "champion": None,
+        "finished": False,
+        "rounds": [],
+    }
+    if state is None:
+        return view
+    companies = {company.id: company.name for company in store.list_companies(client, cid)}
+    teams = {team.id: _team_view(team, companies) for team in store.list_teams(client, cid)}
+    duels = {duel.match: duel for duel in store.duels_of_competition(client, cid)}
+    rounds: dict[int, list[dict[str, Any]]] = {}
+    for match in state.matches:
+        rounds.setdefault(match.round, []).append(_duel_view(match, duels.get(match.id), teams))
+    champion = engine.champion(state)
+    view.update(
+        format=state.format,
+        seeding=state.seeding,
+        seed=state.seed,
+        round=state.round,
+        champion=_team(teams, champion) if champion else None,
+        finished=engine.is_finished(state),
+        rounds=[{"number": number, "duels": rounds[number]} for number in sorted(rounds)],
+    )
+    if state.format == "round_robin":
+        view["standings"] = [
+            {"team": _team(teams, s.team_id), "points": s.points, "wins": s.wins,
+             "losses": s.losses, "votes_for": s.votes_for, "votes_against": s.votes_against}
+            for s in engine.standings(state)
+        ]  # fmt: skip
+    return view
+
+
+def _duel_view(
+    match: engine.Match, duel: Duel | None, teams: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    result = match.result
+    return {
+        "id": duel.id if duel else None,
+        "match": match.id,
+        "stage": match.stage,
+        "round": match.round,
+        "status": duel.status if duel else ("decided" if result else "pending"),
+        "trade": match.trade,
+        "title": match.title,
+        "home": _team(teams, match.home),
+        "away": _team(teams, match.away) if match.away else None,
+        "winner": result.winner if result else None,
+        "decided_by": result.decided_by if result else None,
+        "reason": result.reason if result else "",
+        "scores": [
+            {"criterion": s.criterion, "home": s.home, "away": s.away}
+            for s in (result.scores if result else ())
+        ],
+    }
+
+
+def _team_view(team: Team, companies: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": team.id,
+        "name": team.name,
+        "company": companies.get(team.company_id, ""),
+        "company_id": team.company_id,
+        "trade": team.trade,
+    }
+
+
+def _team(teams: dict[str, dict[str, Any]], team_id: str) -> dict[str, Any]:
+    unknown = {"id": team_id, "name": team_id, "company": "", "company_id": "", "trade": ""}
+    return teams.get(team_id, unknown)

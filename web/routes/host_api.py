@@ -1,0 +1,202 @@
+"""Host endpoints of API.md (bearer host token): set up, draw, open/close, advance."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from duels import store, tournament, views
+from duels.records import Duel
+from web.security import require_host
+
+router = APIRouter(tags=["host"], dependencies=[Depends(require_host)])
+
+TieBreaker = Literal["jury", "fewer_quarantined", "seeded_draw"]
+
+
+class CompetitionIn(BaseModel):
+    title: str = Field(min_length=1, max_length=120)
+    slug: str | None = Field(default=None, max_length=63)
+    audience_weight: float = Field(default=1.0, ge=0, le=1)
+    tie_breakers: tuple[TieBreaker, ...] = ("jury", "fewer_quarantined", "seeded_draw")
+
+
+class CompanyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+
+
+class TeamIn(BaseModel):
+    company_id: str = Field(max_length=40)
+    name: str = Field(min_length=1, max_length=80)
+    trade: str = Field(min_length=1, max_length=80)
+    members: tuple[str, ...] = Field(default=(), max_length=store.MAX_MEMBERS)
+
+
+class DrawIn(BaseModel):
+    format: Literal["single_elimination", "double_elimination", "round_robin"] = (
+        "single_elimination"
+    )
+    seeding: Literal["random", "manual", "ranking"] = "random"
+    seed: int | None = Field(default=None, ge=0, le=2**53)
+    order: list[str] | None = Field(default=None, max_length=1024)
+    third_place: bool = False
+
+
+class OpenIn(BaseModel):
+    closes_at: float | None = Field(default=None, description="Epoch seconds; unset = open end")
+    show_results: bool | None = None
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
+class WinnerIn(BaseModel):
+    winner: str = Field(max_length=40)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class JuryIn(BaseModel):
+    home: float = Field(ge=0, le=10_000)
+    away: float = Field(ge=0, le=10_000)
+
+
+class ChallengeIn(BaseModel):
+    trade: str = Field(min_length=1, max_length=80)
+    title: str = Field(min_length=1, max_length=120)
+
+
+class AdvanceIn(BaseModel):
+    round: int | None = Field(default=None, description="Refuse if the bracket is elsewhere")
+
+
+def _client(request: Request) -> Any:
+    return request.app.state.store
+
+
+def _duel_out(duel: Duel) -> dict[str, Any]:
+    out = duel.to_redis()
+    out.update(
+        round=duel.round,
+        show_results=duel.show_results,
+        opens_at=duel.opens_at,
+        closes_at=duel.closes_at,
+        jury_home=duel.jury_home,
+        jury_away=duel.jury_away,
+    )
+    return out
+
+
+@router.post("/api/competitions", status_code=201, summary="Create a competition")
+def create_competition(body: CompetitionIn, request: Request) -> dict[str, Any]:
+    competition = store.create_competition(
+        _client(request),
+        body.title,
+        body.slug,
+        audience_weight=body.audience_weight,
+        tie_breakers=body.tie_breakers,
+    )
+    return competition.public()
+
+
+@router.post("/api/competitions/{cid}/companies", status_code=201, summary="Add a company")
+def add_company(cid: str, body: CompanyIn, request: Request) -> dict[str, Any]:
+    company, token = store.add_company(_client(request), cid, body.name)
+    settings = request.app.state.settings
+    return {
+        "id": company.id,
+        "name": company.name,
+        "competition": cid,
+        "invite_token": token,
+        "invite_url": f"{settings.public_url}/company/{token}",
+    }
+
+
+@router.get("/api/competitions/{cid}/companies", summary="Companies of a competition")
+def list_companies(cid: str, request: Request) -> list[dict[str, Any]]:
+    store.get_competition(_client(request), cid)
+    return [{"id": c.id, "name": c.name} for c in store.list_companies(_client(request), cid)]
+
+
+@router.post("/api/competitions/{cid}/teams", status_code=201, summary="Add a team")
+def add_team(cid: str, body: TeamIn, request: Request) -> dict[str, Any]:
+    team = store.add_team(
+        _client(request), cid, body.company_id, body.name, body.trade, body.members
+    )
+    return {
+        "id": team.id,
+        "competition": cid,
+        "company_id": team.company_id,
+        "name": team.name,
+        "trade": team.trade,
+        "members": list(team.members),
+    }
+
+
+@router.post("/api/competitions/{cid}/bracket", status_code=201, summary="Draw the bracket")
+def draw_bracket(cid: str, body: DrawIn, request: Request) -> dict[str, Any]:
+    tournament.draw(
+        _client(request),
+        cid,
+        format=body.format,
+        seeding=body.seeding,
+        seed=body.seed,
+        order=body.order,
+        third_place=body.third_place,
+    )
+    return views.bracket_view(_client(request), cid)
+
+
+@router.post("/api/duels/{did}/open", summary="Open voting")
+def open_voting(did: str, request: Request, body: OpenIn | None = None) -> dict[str, Any]:
+    body = body or OpenIn()
+    duel = tournament.open_voting(
+        _client(request), did, closes_at=body.closes_at, show_results=body.show_results
+    )
+    return _duel_out(duel)
+
+
+@router.post("/api/duels/{did}/close", summary="Close voting")
+def close_voting(did: str, request: Request, body: ReasonIn | None = None) -> dict[str, Any]:
+    reason = body.reason if body else ""
+    return _duel_out(tournament.close_voting(_client(request), did, reason=reason))
+
+
+@router.post("/api/duels/{did}/challenge", summary="Set the duel's trade and challenge")
+def set_challenge(did: str, body: ChallengeIn, request: Request) -> dict[str, Any]:
+    return _duel_out(tournament.set_challenge(_client(request), did, body.trade, body.title))
+
+
+@router.post("/api/duels/{did}/jury", summary="Set jury points")
+def set_jury(did: str, body: JuryIn, request: Request) -> dict[str, Any]:
+    return _duel_out(tournament.set_jury(_client(request), did, body.home, body.away))
+
+
+@router.post("/api/duels/{did}/walkover", summary="Walkover (withdrawal, no video)")
+def walkover(did: str, body: WinnerIn, request: Request) -> dict[str, Any]:
+    return _duel_out(tournament.walkover(_client(request), did, body.winner, body.reason))
+
+
+@router.post("/api/duels/{did}/override", summary="Host decides, with a reason")
+def override(did: str, body: WinnerIn, request: Request) -> dict[str, Any]:
+    return _duel_out(tournament.override(_client(request), did, body.winner, body.reason))
+
+
+@router.post("/api/competitions/{cid}/advance", summary="Decide the round, create the next")
+def advance(cid: str, request: Request, body: AdvanceIn | None = None) -> dict[str, Any]:
+    expected = body.round if body else None
+    tournament.advance(_client(request), cid, expected_round=expected)
+    return views.bracket_view(_client(request), cid)
+
+
+@router.post("/api/competitions/{cid}/undo", summary="Undo the last bracket change")
+def undo(cid: str, body: ReasonIn, request: Request) -> dict[str, Any]:
+    tournament.undo(_client(request), cid, reason=body.reason)
+    return views.bracket_view(_client(request), cid)
+
+
+@router.get("/api/competitions/{cid}/audit", summary="Audit log of host actions")
+def audit_log(cid: str, request: Request) -> list[dict[str, str]]:
+    return store.audit_log(_client(request), cid)
