@@ -19,6 +19,7 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:c:{c:ID}:lock`` | string | short lock held while a host action changes the bracket |
 | ``mm:c:{c:ID}:board:votes`` | zset | team id -> official votes (leaderboard) |
 | ``mm:c:{c:ID}:board:wins`` | zset | company id -> duels won |
+| ``mm:c:{c:ID}:board:team:<team>`` | hash | duel id -> team's official votes; ``<id>#v`` |
 | ``mm:c:{c:ID}:events`` | stream | capped log of live-board events (SSE resume) |
 | ``mm:d:{d:ID}`` | hash | duel record (competition, teams, status, window, ...) |
 | ``mm:d:{d:ID}:votes`` | stream | accepted votes, read by the tally consumer group |
@@ -26,11 +27,17 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:d:{d:ID}:provisional`` | hash | team id -> votes accepted so far (shown while open) |
 | ``mm:d:{d:ID}:official`` | hash | team id -> tallied votes; ``q:<team>`` quarantined |
 | ``mm:d:{d:ID}:tallied`` | set | stream ids already counted (exactly-once guard) |
-| ``mm:d:{d:ID}:tally-pending`` | string | set by the ingest when a tally job was asked for |
-| ``mm:d:{d:ID}:rate:<kind>:<hash>`` | zset | sliding-window throttle; expires |
-| ``mm:d:{d:ID}:pow:used`` | set | proof-of-work nonces already spent; expires |
-| ``mm:d:{d:ID}:videos`` | hash | team id -> video JSON |
+| ``mm:d:{d:ID}:tally`` | hash | ``floor`` (ids below are all counted), ``version`` |
+| ``mm:d:{d:ID}:quarantine`` | hash | group -> state; ``<group>/<team>`` -> votes |
+| ``mm:d:{d:ID}:quarantine:votes`` | stream | each quarantined vote (id, group, team) |
+| ``mm:d:{d:ID}:window:<bucket>`` | hash | votes per time bucket (fraud rules); expires |
+| ``mm:d:{d:ID}:tally-pending`` | string | SET NX EX 2 by the ingest; a tally job was asked for |
+| ``mm:d:{d:ID}:rate:<kind>:<hash>`` | string | GCRA throttle (kind token/ip/ipua/net); expires |
+| ``mm:d:{d:ID}:pow:used`` | zset | spent proof-of-work challenge ids -> expiry ms; expires |
+| ``mm:d:{d:ID}:videos`` | hash | team id -> video JSON; approved ones mirrored to the duel |
 | ``mm:heartbeat`` | string | last run of the worker heartbeat job |
+| ``mm:tally-sweep-queued`` | string | a tally sweep job is queued; expires |
+| ``mm:login-failures:<hash>`` | string | failed host logins of one client; expires |
 
 Pub/sub channel ``mm:events:<cid>`` carries "something changed" notes for the
 live board; RQ keeps its own ``rq:*`` keys.
@@ -42,6 +49,7 @@ COMPETITIONS = "mm:competitions"
 COMPANY_TOKENS = "mm:company-tokens"
 COMPETITION_SLUGS = "mm:competition-slugs"
 HEARTBEAT = "mm:heartbeat"
+TALLY_SWEEP_QUEUED = "mm:tally-sweep-queued"
 
 
 def competition(cid: str) -> str:
@@ -80,6 +88,10 @@ def board_wins(cid: str) -> str:
     return f"{competition(cid)}:board:wins"
 
 
+def board_team(cid: str, team_id: str) -> str:
+    return f"{competition(cid)}:board:team:{team_id}"
+
+
 def event_log(cid: str) -> str:
     return f"{competition(cid)}:events"
 
@@ -116,6 +128,22 @@ def tally_pending(did: str) -> str:
     return f"{duel(did)}:tally-pending"
 
 
+def tally_state(did: str) -> str:
+    return f"{duel(did)}:tally"
+
+
+def quarantine(did: str) -> str:
+    return f"{duel(did)}:quarantine"
+
+
+def quarantine_votes(did: str) -> str:
+    return f"{duel(did)}:quarantine:votes"
+
+
+def fraud_window(did: str, bucket: int) -> str:
+    return f"{duel(did)}:window:{bucket}"
+
+
 def rate(did: str, kind: str, subject: str) -> str:
     return f"{duel(did)}:rate:{kind}:{subject}"
 
@@ -126,3 +154,7 @@ def pow_used(did: str) -> str:
 
 def videos(did: str) -> str:
     return f"{duel(did)}:videos"
+
+
+def login_failures(client_hash: str) -> str:
+    return f"mm:login-failures:{client_hash}"

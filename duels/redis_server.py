@@ -111,7 +111,9 @@ class EmbeddedRedis:
                     # Loading a large AOF answers LOADING; wait for real readiness.
                     # The pid check makes sure the answer is ours, not another
                     # server's that already holds the port.
-                    if client.info("server")["process_id"] == self.process.pid:
+                    ours = client.info("server")["process_id"] == self.process.pid
+                    # INFO answers while the AOF loads; PING waits for the data.
+                    if ours and client.ping():
                         return
                 except redis.exceptions.BusyLoadingError:
                     pass

@@ -55,9 +55,42 @@ class Settings(BaseSettings):
     pow_burst_votes_per_ip: int = Field(default=200, ge=1)
     challenge_ttl_seconds: int = Field(default=300, ge=10)
 
+    # Tally worker (workers/tally.py): batches, take-over of a dead worker's batch, sweep.
+    tally_batch_size: int = Field(default=500, ge=1, le=10_000)
+    tally_claim_idle_seconds: float = Field(
+        default=5.0, gt=0, description="Pending votes idle this long are taken over."
+    )
+    tally_sweep_seconds: float = Field(default=2.0, gt=0)
+
+    # Fraud rules of the tally (voting/rules.py): quarantine, never drop.
+    fraud_bucket_seconds: int = Field(default=5, ge=1, description="Counting granularity.")
+    fraud_window_seconds: int = Field(default=60, ge=1, description="Concentration window.")
+    fraud_burst_seconds: int = Field(default=10, ge=1, description="Velocity window.")
+    fraud_burst_votes: int = Field(
+        default=150, ge=1, description="More votes than this from one network per burst window."
+    )
+    fraud_network_share: float = Field(default=0.5, gt=0, le=1)
+    fraud_network_min_votes: int = Field(default=100, ge=1)
+    fraud_agent_share: float = Field(default=0.8, gt=0, le=1)
+    fraud_agent_min_votes: int = Field(default=300, ge=1)
+
+    # Request bodies other than uploads (web/limits.py).
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    body_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_json_depth: int = Field(default=32, ge=2)
+
     # Company uploads.
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     max_video_seconds: float = Field(default=180.0, gt=0)
+    require_approved_videos: bool = Field(
+        default=True, description="Open voting only when both videos are approved."
+    )
+
+    # Live board (SSE).
+    sse_heartbeat_seconds: float = Field(default=15.0, gt=0, description="Idle comment interval.")
+    sse_client_queue: int = Field(
+        default=64, ge=1, description="Events buffered per SSE client before it must resync."
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -17,7 +17,7 @@ import orjson
 import redis
 
 import bracket as engine
-from duels import events, keys, store
+from duels import events, keys, store, videos
 from duels.errors import Conflict, Invalid
 from duels.records import Competition, Duel, Team, new_id
 
@@ -96,12 +96,18 @@ def open_voting(
     closes_at: float | None = None,
     show_results: bool | None = None,
     actor: str = "host",
+    require_videos: bool = False,
 ) -> Duel:
     duel = store.get_duel(client, did)
     if duel.status not in ("pending", "closed"):
         raise Conflict(f"The duel is {duel.status}; it cannot open.", code="cannot_open")
     if not duel.away:
         raise Conflict("A bye has no voting.", code="bye")
+    if require_videos and not videos.approved_for_voting(client, duel):
+        raise Conflict(
+            "Both videos must be approved before voting opens (or give a walkover).",
+            code="videos_not_approved",
+        )
     now = time.time()
     if closes_at is not None and closes_at <= now:
         raise Invalid("The end time must lie in the future.", code="closes_in_past")
@@ -227,6 +233,36 @@ def _untallied(client: redis.Redis, did: str) -> bool:
 # Advance and undo ----------------------------------------------------------------
 
 
+def _round_decisions(
+    client: redis.Redis, competition: Competition, state: engine.Bracket
+) -> dict[str, engine.Result]:
+    """What the open duels of the current round come to, from official counts."""
+    rule = engine.DecisionRule(
+        audience_weight=competition.audience_weight,
+        tie_breakers=competition.tie_breakers,  # type: ignore[arg-type]
+    )
+    duels = {d.match: d for d in store.duels_of_competition(client, competition.id)}
+    decisions: dict[str, engine.Result] = {}
+    for match in engine.open_matches(state):
+        duel = duels[match.id]
+        if duel.status == "voting":
+            raise Conflict(f"Duel {duel.id} is still open for voting.", code="duel_still_open")
+        if duel.status == "pending":
+            raise Conflict(
+                f"Duel {duel.id} had no voting; open it, or give a walkover.",
+                code="duel_not_voted",
+            )
+        home, away = tally_of(client, duel)
+        decisions[match.id] = engine.decide(match, home, away, rule, draw_seed=_seed(state))
+    return decisions
+
+
+def preview_advance(client: redis.Redis, cid: str) -> dict[str, engine.Result]:
+    """The decisions an advance would make now, without making them."""
+    competition = store.get_competition(client, cid)
+    return _round_decisions(client, competition, require_bracket(client, cid))
+
+
 def advance(
     client: redis.Redis, cid: str, *, expected_round: int | None = None, actor: str = "host"
 ) -> engine.Bracket:
@@ -242,23 +278,7 @@ def advance(
             )
         if engine.is_finished(state):
             raise Conflict("The competition is finished.", code="bracket_finished")
-        rule = engine.DecisionRule(
-            audience_weight=competition.audience_weight,
-            tie_breakers=competition.tie_breakers,  # type: ignore[arg-type]
-        )
-        duels = {d.match: d for d in store.duels_of_competition(client, cid)}
-        decisions: dict[str, engine.Result] = {}
-        for match in engine.open_matches(state):
-            duel = duels[match.id]
-            if duel.status == "voting":
-                raise Conflict(f"Duel {duel.id} is still open for voting.", code="duel_still_open")
-            if duel.status == "pending":
-                raise Conflict(
-                    f"Duel {duel.id} had no voting; open it, or give a walkover.",
-                    code="duel_not_voted",
-                )
-            home, away = tally_of(client, duel)
-            decisions[match.id] = engine.decide(match, home, away, rule, draw_seed=_seed(state))
+        decisions = _round_decisions(client, competition, state)
         before = state.round
         state = engine.advance(state, decisions)
         _save(client, competition, state, _teams(client, cid))

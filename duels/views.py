@@ -7,7 +7,7 @@ from typing import Any
 import redis
 
 import bracket as engine
-from duels import store, tournament
+from duels import keys, store, tournament
 from duels.records import Duel, Team
 
 
@@ -64,7 +64,7 @@ def _duel_view(
         "round": match.round,
         "status": duel.status if duel else ("decided" if result else "pending"),
         "trade": match.trade,
-        "title": match.title,
+        "title": duel.title if duel else match.title,
         "home": _team(teams, match.home),
         "away": _team(teams, match.away) if match.away else None,
         "winner": result.winner if result else None,
@@ -90,3 +90,43 @@ def _team_view(team: Team, companies: dict[str, str]) -> dict[str, Any]:
 def _team(teams: dict[str, dict[str, Any]], team_id: str) -> dict[str, Any]:
     unknown = {"id": team_id, "name": team_id, "company": "", "company_id": "", "trade": ""}
     return teams.get(team_id, unknown)
+
+
+RESULT_COLUMNS = (
+    "round", "match", "duel", "status", "trade", "title",
+    "home_team", "home_company", "home_votes", "home_jury", "home_quarantined",
+    "away_team", "away_company", "away_votes", "away_jury", "away_quarantined",
+    "winner", "decided_by", "reason",
+)  # fmt: skip
+
+
+def results_table(client: redis.Redis, cid: str) -> list[dict[str, Any]]:
+    """One row per duel with votes, jury, quarantined, winner and how it was decided."""
+    view = bracket_view(client, cid)
+    duels = {duel.id: duel for duel in store.duels_of_competition(client, cid)}
+    pipe = client.pipeline(transaction=False)
+    ordered = [d for r in view["rounds"] for d in r["duels"]]
+    for entry in ordered:
+        pipe.hgetall(keys.official(entry["id"] or ""))
+    counts_of: list[dict[str, str]] = pipe.execute()
+    rows = []
+    for entry, counts in zip(ordered, counts_of, strict=True):
+        duel = duels.get(entry["id"])
+        home, away = entry["home"], entry["away"] or {}
+        names = {home["id"]: home["name"], away.get("id", ""): away.get("name", "")}
+        rows.append({
+            "round": entry["round"], "match": entry["match"], "duel": entry["id"],
+            "status": entry["status"], "trade": entry["trade"],
+            "title": entry["title"],
+            "home_team": home["name"], "home_company": home["company"],
+            "home_votes": int(counts.get(home["id"], 0)),
+            "home_jury": duel.jury_home if duel else 0,
+            "home_quarantined": int(counts.get(f"q:{home['id']}", 0)),
+            "away_team": away.get("name", ""), "away_company": away.get("company", ""),
+            "away_votes": int(counts.get(away.get("id", ""), 0)) if away else 0,
+            "away_jury": duel.jury_away if duel else 0,
+            "away_quarantined": int(counts.get(f"q:{away.get('id', '')}", 0)) if away else 0,
+            "winner": names.get(entry["winner"] or "", ""),
+            "decided_by": entry["decided_by"] or "", "reason": entry["reason"],
+        })  # fmt: skip
+    return rows

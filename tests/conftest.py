@@ -36,6 +36,8 @@ def base_settings(
         host_token=SecretStr(HOST_TOKEN),
         data_dir=tmp_path_factory.mktemp("data"),
         public_url="http://testserver",
+        # Suites that open duels without videos; tests/videos turns it on.
+        require_approved_videos=False,
     )
 
 

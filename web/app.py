@@ -12,8 +12,22 @@ from starlette.staticfiles import StaticFiles
 from duels.connection import connect, connect_async
 from duels.settings import Settings
 from web import errors
+from web.broadcast import Broadcaster
+from web.limits import BodyLimits
 from web.responses import JSONResponse
-from web.routes import competitions, docs, host_api, ops, pages
+from web.routes import (
+    competitions,
+    docs,
+    host_api,
+    host_console,
+    live,
+    ops,
+    pages,
+    portal,
+    qr,
+    results,
+    vote,
+)
 from web.security import SecurityHeaders
 
 _STATIC = Path(__file__).parent / "static"
@@ -27,9 +41,12 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.redis = connect_async(settings)
         # Host actions and pages run in the thread pool on a blocking client.
         app.state.store = connect(settings)
+        app.state.broadcaster = Broadcaster(app.state.redis, queue_size=settings.sse_client_queue)
+        await app.state.broadcaster.start()
         try:
             yield
         finally:
+            await app.state.broadcaster.stop()
             await app.state.redis.aclose()
             app.state.store.close()
 
@@ -43,10 +60,29 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        BodyLimits,
+        max_bytes=settings.max_body_bytes,
+        timeout=settings.body_timeout_seconds,
+        max_depth=settings.max_json_depth,
+    )
+    app.add_middleware(SecurityHeaders)  # outermost: refusals carry the headers too
     app.mount("/static/swagger", StaticFiles(directory=_swagger_ui_path()), name="swagger")
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
-    for module in (ops, docs, pages, host_api, competitions):
+    # vote first: routes are matched in order, and the vote API is the hot path.
+    for module in (
+        vote,
+        ops,
+        docs,
+        pages,
+        host_api,
+        host_console,
+        competitions,
+        live,
+        qr,
+        results,
+        portal,
+    ):
         app.include_router(module.router)
     return app
 

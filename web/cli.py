@@ -5,12 +5,18 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import Annotated, NoReturn
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
 
+import orjson
+import redis
 import typer
 
 from duels.settings import Settings, SettingsError, load_settings
 from web.processes import Supervisor, redis_for
+
+T = TypeVar("T")
 
 cli = typer.Typer(
     add_completion=False,
@@ -42,7 +48,7 @@ def _exit_on_sigterm() -> None:
 def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
     """Embedded Redis, web, one worker and a seeded demo competition."""
     from duels.connection import connect
-    from duels.demo import seed_demo
+    from web.demo import seed_demo
 
     public_url = os.environ.get("MACHMAL_PUBLIC_URL") or f"http://{_display(host)}:{port}"
     settings = _settings(public_url=public_url)
@@ -124,6 +130,62 @@ def redis_command() -> None:
             signal.pause()
     except KeyboardInterrupt:
         pass
+
+
+@cli.command("export")
+def export_command(
+    competition: Annotated[str, typer.Argument(help="Competition id or slug.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File; '-' = stdout.")] = Path("-"),
+) -> None:
+    """Write a whole competition as JSON (restorable with `machmal import`)."""
+    from duels import backup
+
+    data = _with_store(lambda client: backup.export_competition(client, _cid(client, competition)))
+    text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    if str(output) == "-":
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"Exported to {output}", err=True)
+
+
+@cli.command("import")
+def import_command(
+    source: Annotated[Path, typer.Argument(help="A file written by `machmal export`.")],
+    replace: Annotated[bool, typer.Option(help="Overwrite an existing competition.")] = False,
+) -> None:
+    """Restore a competition from an export."""
+    from duels import backup
+
+    data = orjson.loads(source.read_bytes())
+    cid = _with_store(lambda client: backup.import_competition(client, data, replace=replace))
+    typer.echo(f"Imported competition {cid}")
+
+
+def _with_store(action: Callable[[redis.Redis], T]) -> T:
+    from duels.connection import connect
+    from duels.errors import DomainError
+
+    settings = _settings()
+    with redis_for(settings) as settings:
+        client = connect(settings)
+        try:
+            return action(client)
+        except DomainError as exc:
+            typer.secho(f"{exc.code}: {exc.message}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from exc
+        finally:
+            client.close()
+
+
+def _cid(client: redis.Redis, name: str) -> str:
+    from duels import store
+    from duels.errors import NotFound
+
+    try:
+        return store.get_competition(client, name).id
+    except NotFound:
+        return store.competition_by_slug(client, name).id
 
 
 def _display(host: str) -> str:

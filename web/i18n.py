@@ -43,3 +43,7 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         text = self._text.get(key) or self._fallback.get(key) or key
         return text.format(**values) if values else text
+
+    def or_else(self, key: str, fallback: str) -> str:
+        """The text for ``key`` if there is one, else ``fallback`` (e.g. for error codes)."""
+        return self(key) if key in self._text or key in self._fallback else fallback

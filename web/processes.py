@@ -25,16 +25,15 @@ EMBEDDED_DEFAULT_PORT = 6390
 
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The MACHMAL_* variables a child needs to see the same settings as we do."""
-    values = {
-        "MACHMAL_MODE": settings.mode,
-        "MACHMAL_REDIS_URL": settings.redis_url or "",
-        "MACHMAL_SECRET_KEY": settings.secret_key_value(),
-        "MACHMAL_HOST_TOKEN": settings.host_token_value(),
-        "MACHMAL_PUBLIC_URL": settings.public_url,
-        "MACHMAL_DATA_DIR": str(settings.data_dir),
-        "MACHMAL_DEFAULT_LANGUAGE": settings.default_language,
-    }
-    return {name: value for name, value in values.items() if value}
+    environment: dict[str, str] = {}
+    for name, value in settings.model_dump(mode="json").items():
+        if value is None:
+            continue
+        if name in ("secret_key", "host_token"):
+            value = getattr(settings, f"{name}_value")()
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        environment[f"MACHMAL_{name.upper()}"] = text
+    return environment
 
 
 def _running_embedded(settings: Settings, port: int) -> bool:

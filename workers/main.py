@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from rq import Queue, Worker
 
 from duels.connection import connect
 from duels.settings import Settings
-from workers import context, queues
+from workers import context, queues, tally
 
 
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> bool:
@@ -20,4 +21,13 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
     connection.connection_pool.connection_kwargs["socket_timeout"] = None
     worker_queues = [Queue(name, connection=connection) for name in queues.ALL]
     worker = Worker(worker_queues, connection=connection, name=name)
-    return bool(worker.work(burst=burst, with_scheduler=True, logging_level="INFO"))
+    stop = threading.Event()
+    if not burst:
+        # Every worker tries; a Redis flag keeps exactly one sweep queued.
+        threading.Thread(
+            target=tally.keep_sweep_queued, args=(settings, stop), name="sweep", daemon=True
+        ).start()
+    try:
+        return bool(worker.work(burst=burst, with_scheduler=True, logging_level="INFO"))
+    finally:
+        stop.set()

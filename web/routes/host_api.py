@@ -153,7 +153,11 @@ def draw_bracket(cid: str, body: DrawIn, request: Request) -> dict[str, Any]:
 def open_voting(did: str, request: Request, body: OpenIn | None = None) -> dict[str, Any]:
     body = body or OpenIn()
     duel = tournament.open_voting(
-        _client(request), did, closes_at=body.closes_at, show_results=body.show_results
+        _client(request),
+        did,
+        closes_at=body.closes_at,
+        show_results=body.show_results,
+        require_videos=request.app.state.settings.require_approved_videos,
     )
     return _duel_out(duel)
 

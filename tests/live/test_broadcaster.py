@@ -1,0 +1,136 @@
+"""The fan-out in one process: slow clients, hidden counts, no leaked tasks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import redis
+import uvicorn
+
+from duels import events, tournament
+from duels.connection import connect_async
+from duels.redis_server import free_port
+from duels.settings import Settings
+from tests.live.factories import make_competition
+from web.app import create_app
+from web.broadcast import HEARTBEAT, Broadcaster, Client, Frame
+
+
+async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 - polling plain state of the app
+            await asyncio.sleep(0.02)
+
+
+async def with_broadcaster(
+    settings: Settings, queue_size: int, body: Callable[[Broadcaster], Awaitable[None]]
+) -> None:
+    client = connect_async(settings)
+    broadcaster = Broadcaster(client, queue_size=queue_size)
+    await broadcaster.start()
+    try:
+        await asyncio.wait_for(broadcaster.subscribed.wait(), 5)
+        await body(broadcaster)
+    finally:
+        await broadcaster.stop()
+        await client.aclose()
+
+
+async def frames_of(client: Client, count: int) -> list[Frame]:
+    frames = []
+    while len(frames) < count:
+        frame = await client.next(heartbeat=5)
+        assert frame is not None and frame is not HEARTBEAT
+        frames.append(frame)
+    return frames
+
+
+def test_slow_client_is_told_to_resync_without_holding_up_others(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    competition = make_competition(redis_client)
+
+    async def body(broadcaster: Broadcaster) -> None:
+        fast = broadcaster.add(competition.cid)
+        slow = broadcaster.add(competition.cid)
+        reading = asyncio.create_task(frames_of(fast, 10))
+        published = [
+            await asyncio.to_thread(events.publish, redis_client, competition.cid, "bracket", {})
+            for _ in range(10)
+        ]
+        assert [frame.id for frame in await reading] == published
+        queued = [slow.queue.get_nowait() for _ in range(slow.queue.qsize())]
+        assert len(queued) <= 3
+        assert any(frame is not None and b"event: resync" in frame.data for frame in queued)
+        assert queued[-1] is not None and queued[-1].id == published[-1]
+        broadcaster.remove(fast)
+        broadcaster.remove(slow)
+        assert broadcaster.client_count == 0
+
+    asyncio.run(with_broadcaster(settings, 3, body))
+
+
+def test_running_counts_stay_hidden_when_the_duel_hides_results(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    competition = make_competition(redis_client)
+    hidden, shown = competition.duel_ids[:2]
+    tournament.open_voting(redis_client, hidden, show_results=False)
+    tournament.open_voting(redis_client, shown)
+
+    async def body(broadcaster: Broadcaster) -> None:
+        watcher = broadcaster.add(competition.cid)
+        for did in (hidden, shown):
+            payload = {"duel": did, "counts": {"t": 7}, "quarantined": {}, "provisional": {}}
+            await asyncio.to_thread(events.publish, redis_client, competition.cid, "tally", payload)
+        first, second = await frames_of(watcher, 2)
+        assert b'"hidden":true' in first.data and b'"t":7' not in first.data
+        assert b'"counts":{"t":7}' in second.data
+
+    asyncio.run(with_broadcaster(settings, 16, body))
+
+
+def test_disconnects_leave_no_tasks_behind(settings: Settings, redis_client: redis.Redis) -> None:
+    competition = make_competition(redis_client)
+    app = create_app(settings)
+    port = free_port()
+    request = (
+        f"GET /api/competitions/{competition.cid}/events HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n\r\n"
+    ).encode()
+
+    async def connect_and_leave(count: int) -> None:
+        connections = []
+        for _ in range(count):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(request)
+            connections.append((reader, writer))
+        for reader, _ in connections:
+            async with asyncio.timeout(5):
+                while b"event: hello" not in await reader.readline():
+                    pass
+        assert app.state.broadcaster.client_count == count
+        for _, writer in connections:
+            writer.close()
+            await writer.wait_closed()
+        await until(lambda: app.state.broadcaster.client_count == 0)
+
+    async def scenario() -> None:
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        )
+        serving = asyncio.create_task(server.serve())
+        await until(lambda: server.started)
+        try:
+            await connect_and_leave(1)  # warm up lazily created tasks (pools, watchers)
+            await asyncio.sleep(0.2)
+            baseline = len(asyncio.all_tasks())
+            await connect_and_leave(25)
+            await until(lambda: len(asyncio.all_tasks()) <= baseline)
+            assert len(asyncio.all_tasks()) == baseline
+        finally:
+            server.should_exit = True
+            await serving
+
+    asyncio.run(scenario())

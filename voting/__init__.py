@@ -1,0 +1,1 @@
+"""The vote hot path: voter tokens, proof-of-work, the atomic ingest script, throttling."""

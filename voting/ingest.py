@@ -1,0 +1,187 @@
+"""Vote ingest: one atomic Lua script per vote (``ingest.lua``), called by SHA through
+:class:`~voting.batcher.ScriptBatcher`, plus the tally trigger.
+
+Domain answers are raised as :mod:`duels.errors` with the stable codes of API.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+import redis.asyncio as aioredis
+from rq import Queue
+from rq.exceptions import DuplicateJobError
+from starlette.concurrency import run_in_threadpool
+
+from duels import errors, keys
+from duels.connection import connect
+from duels.settings import Settings
+from voting.batcher import ScriptBatcher
+from voting.tokens import SolvedChallenge, VoteSecrets
+from workers import queues
+
+log = logging.getLogger(__name__)
+
+SCRIPT = (Path(__file__).parent / "ingest.lua").read_text("utf-8")
+TALLY_JOB = "workers.tally.tally_duel"
+
+
+class PowRequired(errors.Forbidden):
+    """403: solve a (fresh) challenge of ``difficulty`` and send the vote again."""
+
+    code = "pow_required"
+    message = "Please solve the proof-of-work challenge first."
+
+    def __init__(self, difficulty: int, *, code: str | None = None, message: str | None = None):
+        super().__init__(message, code=code)
+        self.difficulty = difficulty
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """One vote as the web layer hands it over (already authenticated and hashed)."""
+
+    duel_id: str
+    team_id: str
+    voter_id: str
+    network_hash: str
+    agent_hash: str
+    ip_hash: str
+    ip_agent_hash: str
+    proof: SolvedChallenge | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    vote_id: str
+    counts: dict[str, int] | None  # running result, only when the duel shows it
+
+
+class VoteIngest:
+    """Per web process: the script batcher, the throttle settings, the tally trigger."""
+
+    def __init__(self, client: aioredis.Redis, settings: Settings) -> None:
+        self.settings = settings
+        self.secrets = VoteSecrets(settings.secret_key_value())
+        self.batcher = ScriptBatcher(client, SCRIPT, timeout=settings.redis_timeout * 2)
+        self._limits = (
+            str(settings.votes_per_token_per_minute),
+            str(settings.votes_per_ip_per_minute),
+            str(settings.votes_per_ip_ua_per_minute),
+            str(settings.pow_difficulty),
+            str(settings.pow_burst_difficulty),
+            str(settings.pow_burst_votes_per_ip),
+        )
+        self._queue: Queue | None = None
+        self._jobs: set[asyncio.Task[None]] = set()
+
+    async def cast(self, ballot: Ballot) -> Accepted:
+        did = ballot.duel_id
+        proof = ballot.proof
+        result = await self.batcher.call(
+            (
+                keys.duel(did),
+                keys.voters(did),
+                keys.votes(did),
+                keys.provisional(did),
+                keys.tally_pending(did),
+                keys.rate(did, "token", ballot.voter_id),
+                keys.rate(did, "ip", ballot.ip_hash),
+                keys.rate(did, "ipua", ballot.ip_agent_hash),
+                keys.rate(did, "net", ballot.network_hash),
+                keys.pow_used(did),
+            ),
+            (
+                ballot.team_id,
+                ballot.voter_id,
+                ballot.network_hash,
+                ballot.agent_hash,
+                ballot.ip_hash,
+                *self._limits,
+                str(proof.difficulty) if proof else "-1",
+                proof.challenge_id if proof else "",
+                str(proof.expires_at) if proof else "0",
+            ),
+        )
+        outcome = result[0]
+        if outcome == "ok":
+            if int(result[2]):
+                self._trigger_tally(did)
+            counts = None
+            if len(result) > 3:
+                counts = {result[3]: int(result[4])}
+                if result[5]:
+                    counts[result[5]] = int(result[6])
+            return Accepted(vote_id=result[1], counts=counts)
+        raise _refusal(outcome, result)
+
+    # Tally trigger ----------------------------------------------------------------------
+
+    def _trigger_tally(self, did: str) -> None:
+        # Off the request path: the vote is safely stored; a failed enqueue is caught up
+        # by the tally sweep.
+        task = asyncio.ensure_future(run_in_threadpool(self._enqueue_tally, did))
+        self._jobs.add(task)
+        task.add_done_callback(self._job_done)
+
+    def _job_done(self, task: asyncio.Task[None]) -> None:
+        self._jobs.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not enqueue the tally job: %s", task.exception())
+
+    def _enqueue_tally(self, did: str) -> None:
+        if self._queue is None:
+            self._queue = Queue(queues.TALLY, connection=connect(self.settings, decode=False))
+        try:
+            # result_ttl=0: a finished job leaves no hash behind that would block the next one.
+            self._queue.enqueue(
+                TALLY_JOB, did, job_id=f"tally-{did}", unique=True, result_ttl=0, failure_ttl=60
+            )
+        except DuplicateJobError:
+            pass  # one is queued or running; the sweep picks up anything it missed
+        except redis.RedisError as exc:
+            log.warning("tally enqueue for %s failed: %s", did, exc)
+
+
+def _refusal(outcome: str, result: list[object]) -> errors.DomainError:
+    if outcome == "already_voted":
+        return errors.Conflict("You have already voted in this duel.", code="already_voted")
+    if outcome == "voting_closed":
+        return errors.Conflict("Voting is not open for this duel.", code="voting_closed")
+    if outcome == "unknown_duel":
+        return errors.NotFound("There is no such duel.", code="unknown_duel")
+    if outcome == "team_not_in_duel":
+        return errors.Invalid("This team is not in the duel.", code="team_not_in_duel")
+    if outcome == "throttled":
+        return errors.Throttled(
+            "Too many votes from here; try again shortly.", retry_after=int(str(result[1]))
+        )
+    if outcome == "pow_required":
+        return PowRequired(int(str(result[1])))
+    if outcome == "pow_replayed":
+        return PowRequired(
+            0, code="pow_invalid", message="This challenge was already used; solve a new one."
+        )
+    raise RuntimeError(f"unexpected ingest answer {result!r}")
+
+
+async def required_difficulty(
+    client: aioredis.Redis, settings: Settings, did: str, network_hash: str
+) -> int:
+    """The difficulty the ingest script would ask of this network right now (for the
+    challenge endpoint; the script decides again at vote time)."""
+    difficulty = settings.pow_difficulty
+    if settings.pow_burst_difficulty <= difficulty:
+        return difficulty
+    stored, clock = await asyncio.gather(
+        client.get(keys.rate(did, "net", network_hash)), client.time()
+    )
+    now_us = clock[0] * 1_000_000 + clock[1]  # the script keeps arrival times in µs
+    interval = 60_000_000 / settings.pow_burst_votes_per_ip
+    if stored is not None and float(stored) - now_us >= 60_000_000 - interval / 2:
+        return settings.pow_burst_difficulty
+    return difficulty

@@ -1,0 +1,115 @@
+"""What the vote page, the poster and the QR endpoints read about a duel.
+
+Reads the records exactly as the domain contract (``duels/store.py``) writes them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import orjson
+import redis.asyncio as aioredis
+
+from duels import keys
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    team_id: str
+    name: str
+    company: str
+    video: str  # URL path of the video, "" while none
+
+
+@dataclass(frozen=True, slots=True)
+class DuelView:
+    id: str
+    competition: str
+    trade: str
+    title: str
+    status: str
+    opens_at: float | None
+    closes_at: float | None
+    show_results: bool
+    sides: tuple[Side, ...]
+
+    def is_open(self, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        if self.status != "voting":
+            return False
+        if self.opens_at is not None and now < self.opens_at:
+            return False
+        return self.closes_at is None or now < self.closes_at
+
+
+def _media_path(value: str) -> str:
+    if not value:
+        return ""
+    return value if value.startswith("/") else f"/media/{value}"
+
+
+def _epoch(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+async def load_duel(client: aioredis.Redis, did: str) -> DuelView | None:
+    record: dict[str, str] = await client.hgetall(keys.duel(did))  # type: ignore[assignment]
+    if not record:
+        return None
+    cid = record.get("competition", "")
+    team_ids = [record.get("home", ""), record.get("away", "")]
+    team_ids = [team for team in team_ids if team]
+    companies: dict[str, str] = {}
+    teams: dict[str, dict[str, object]] = {}
+    if cid and team_ids:
+        raw_teams = await client.hmget(keys.teams(cid), team_ids)
+        for team_id, raw in zip(team_ids, raw_teams, strict=True):
+            if raw:
+                teams[team_id] = orjson.loads(raw)
+        company_ids = [record.get(f"{side}_company", "") for side in ("home", "away")]
+        company_ids = [company for company in company_ids if company]
+        if company_ids:
+            raw_companies = await client.hmget(keys.companies(cid), company_ids)
+            for company_id, raw in zip(company_ids, raw_companies, strict=True):
+                if raw:
+                    companies[company_id] = str(orjson.loads(raw).get("name", ""))
+    sides = []
+    for side in ("home", "away"):
+        team_id = record.get(side, "")
+        if not team_id:
+            continue
+        team = teams.get(team_id, {})
+        sides.append(
+            Side(
+                team_id=team_id,
+                name=record.get(f"{side}_name") or str(team.get("name", team_id)),
+                company=companies.get(record.get(f"{side}_company", ""), ""),
+                video=_media_path(record.get(f"{side}_video", "")),
+            )
+        )
+    return DuelView(
+        id=did,
+        competition=cid,
+        trade=record.get("trade", ""),
+        title=record.get("title", ""),
+        status=record.get("status", ""),
+        opens_at=_epoch(record.get("opens_at")),
+        closes_at=_epoch(record.get("closes_at")),
+        show_results=record.get("show_results") == "1",
+        sides=tuple(sides),
+    )
+
+
+async def voter_state(
+    client: aioredis.Redis, did: str, voter_id: str | None
+) -> tuple[bool, dict[str, int]]:
+    """(has this voter voted here, provisional counts per team)."""
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.sismember(keys.voters(did), voter_id or "")
+        pipe.hgetall(keys.provisional(did))
+        voted, counts = await pipe.execute()
+    return bool(voted) and bool(voter_id), {team: int(n) for team, n in counts.items()}

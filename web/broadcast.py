@@ -1,0 +1,439 @@
+"""Live events to SSE clients: ONE Redis pub/sub subscription per web process,
+fanned out in memory to every connected client.
+
+Each client has a bounded queue. Fan-out never waits: a client whose queue is
+full (a slow phone, a stalled proxy) loses its queued events and gets a single
+``resync`` event instead, telling it to refetch the whole state, so one slow
+client never holds up the others. Events carry their event-log stream id as the
+SSE ``id``, so a browser reconnecting with ``Last-Event-ID`` gets exactly the
+events it missed, in order, from the competition's capped event log.
+
+The subscription task reconnects by itself (with backoff) when Redis goes away
+and, once back, replays from the event log what its clients missed meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+import redis.exceptions
+from prometheus_client import Counter, Gauge
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from duels import keys
+from duels.events import EVENT_LOG_LENGTH
+from web import metrics
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATTERN = keys.events_channel("*")
+# Browsers wait this long before reconnecting an EventSource (SSE ``retry:``).
+RECONNECT_MILLISECONDS = 2000
+# A resume further back than this is answered with ``resync`` instead of a replay.
+BACKLOG_LIMIT = 2 * EVENT_LOG_LENGTH
+# A send blocked this long (client not reading, socket buffer full) ends the stream.
+SEND_TIMEOUT_SECONDS = 30.0
+
+_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_KIND = re.compile(r"^[a-z_]{1,32}$")
+
+sse_clients = Gauge(
+    "machmal_sse_clients", "SSE clients connected to this web process.", registry=metrics.registry
+)
+sse_resyncs = Counter(
+    "machmal_sse_resyncs", "Slow SSE clients told to resync.", registry=metrics.registry
+)
+sse_subscribed = Gauge(
+    "machmal_sse_subscribed",
+    "1 while this process holds its Redis pub/sub subscription.",
+    registry=metrics.registry,
+)
+
+StreamKey = tuple[int, int]
+
+
+def stream_key(entry_id: str) -> StreamKey:
+    """Stream ids compare as (milliseconds, sequence), not as strings."""
+    millis, _, sequence = entry_id.partition("-")
+    return int(millis), int(sequence or 0)
+
+
+def valid_event_id(value: str | None) -> str | None:
+    return value if value and _STREAM_ID.match(value) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One encoded SSE message, built once and shared by every client."""
+
+    id: str
+    data: bytes
+
+
+HEARTBEAT = Frame("", b": keep-alive\n\n")
+
+
+def event_frame(entry_id: str, payload: dict[str, Any]) -> Frame:
+    kind = str(payload.get("type", "message"))
+    if not _KIND.match(kind):
+        kind = "message"
+    # orjson output has no newlines, so the JSON is one SSE data line.
+    body = b"id: %s\nevent: %s\ndata: %s\n\n" % (
+        entry_id.encode(),
+        kind.encode(),
+        orjson.dumps(payload),
+    )
+    return Frame(entry_id, body)
+
+
+def control_frame(kind: str, entry_id: str | None) -> Frame:
+    """``hello`` / ``resync``: an id (when given) moves the browser's resume point."""
+    id_line = b"id: %s\n" % entry_id.encode() if entry_id else b""
+    return Frame(entry_id or "", id_line + b"event: %s\ndata: {}\n\n" % kind.encode())
+
+
+class Client:
+    """One SSE connection: a bounded queue the fan-out fills without waiting."""
+
+    __slots__ = ("channel", "closed", "queue", "skip_through")
+
+    def __init__(self, channel: str, queue_size: int) -> None:
+        self.channel = channel
+        self.queue: asyncio.Queue[Frame | None] = asyncio.Queue(maxsize=queue_size)
+        self.closed = False
+        # Events up to this id were already sent in the prelude (replay or hello).
+        self.skip_through: StreamKey | None = None
+
+    def offer(self, frame: Frame) -> None:
+        if self.closed:
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            _empty(self.queue)
+            self.queue.put_nowait(control_frame("resync", frame.id))
+            sse_resyncs.inc()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        _empty(self.queue)
+        self.queue.put_nowait(None)
+
+    async def next(self, heartbeat: float) -> Frame | None:
+        """The next frame to send, HEARTBEAT after ``heartbeat`` idle seconds, None when closed."""
+        while True:
+            try:
+                async with asyncio.timeout(heartbeat):
+                    frame = await self.queue.get()
+            except TimeoutError:
+                return HEARTBEAT
+            if frame is None or not frame.id or self.skip_through is None:
+                return frame
+            if stream_key(frame.id) > self.skip_through:
+                self.skip_through = None  # ids only grow from here
+                return frame
+
+
+def _empty(queue: asyncio.Queue[Frame | None]) -> None:
+    while not queue.empty():
+        queue.get_nowait()
+
+
+@dataclass(slots=True)
+class Topic:
+    """The clients of one competition and how far its events were delivered."""
+
+    cid: str
+    clients: set[Client] = field(default_factory=set)
+    last_id: str | None = None
+    # After a reconnect: events up to this id were replayed from the log, so
+    # their pub/sub copies (if any still arrive) are dropped.
+    replayed_through: StreamKey | None = None
+
+    def delivered(self, entry_id: str) -> None:
+        if self.last_id is None or stream_key(entry_id) > stream_key(self.last_id):
+            self.last_id = entry_id
+
+
+class Broadcaster:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        queue_size: int = 64,
+        min_backoff: float = 0.1,
+        max_backoff: float = 2.0,
+    ) -> None:
+        self._redis = client
+        self._queue_size = queue_size
+        self._min_backoff = min_backoff
+        self._max_backoff = max_backoff
+        self._topics: dict[str, Topic] = {}  # by pub/sub channel name
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.subscribed = asyncio.Event()
+
+    @property
+    def client_count(self) -> int:
+        return sum(len(topic.clients) for topic in self._topics.values())
+
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._run(), name="sse-subscription"))
+        server_exiting = _uvicorn_exit_flag()
+        if server_exiting is not None:
+            watcher = self._close_on_server_exit(server_exiting)
+            self._tasks.append(asyncio.create_task(watcher, name="sse-shutdown-watch"))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.close_all()
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks)
+        self._tasks.clear()
+
+    def close_all(self) -> None:
+        for topic in self._topics.values():
+            for client in list(topic.clients):
+                client.close()
+
+    # -- clients -------------------------------------------------------------
+
+    def add(self, cid: str) -> Client:
+        channel = keys.events_channel(cid)
+        client = Client(channel, self._queue_size)
+        topic = self._topics.get(channel)
+        if topic is None:
+            topic = self._topics[channel] = Topic(cid)
+        topic.clients.add(client)
+        sse_clients.inc()
+        if self._stopping:
+            client.close()
+        return client
+
+    def remove(self, client: Client) -> None:
+        client.close()
+        topic = self._topics.get(client.channel)
+        if topic is None or client not in topic.clients:
+            return
+        topic.clients.discard(client)
+        sse_clients.dec()
+        if not topic.clients:
+            del self._topics[client.channel]
+
+    async def open(self, cid: str, last_event_id: str | None) -> tuple[Client, bytes]:
+        """Register a client and build what it gets first: the replay after
+        ``last_event_id``, or a ``hello`` carrying the current resume point.
+
+        The client is registered BEFORE the log is read, so an event published
+        meanwhile is either in the replay or in the queue (and then skipped)."""
+        client = self.add(cid)
+        try:
+            frames, through = await self._prelude(cid, valid_event_id(last_event_id))
+        except BaseException:
+            self.remove(client)
+            raise
+        if through is not None:
+            client.skip_through = stream_key(through)
+            topic = self._topics.get(client.channel)
+            if topic is not None:
+                topic.delivered(through)
+        head = b"retry: %d\n\n" % RECONNECT_MILLISECONDS
+        return client, head + b"".join(frame.data for frame in frames)
+
+    async def _prelude(self, cid: str, after: str | None) -> tuple[list[Frame], str | None]:
+        event_log = keys.event_log(cid)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xrevrange(event_log, count=1)
+            if after is not None:
+                pipe.xrange(event_log, min=f"({after}", max="+", count=BACKLOG_LIMIT)
+                pipe.xrange(event_log, count=1)
+                pipe.xlen(event_log)
+            answers = await pipe.execute()
+        latest = answers[0][0][0] if answers[0] else "0-0"
+        if after is None:
+            return [control_frame("hello", latest)], latest
+        entries, first, length = answers[1], answers[2], answers[3]
+        # Approximate trimming keeps at least EVENT_LOG_LENGTH entries: a shorter log
+        # lost nothing; a longer one whose oldest entry is past ``after`` may have.
+        gone = bool(first) and stream_key(first[0][0]) > stream_key(after)
+        trimmed = length >= EVENT_LOG_LENGTH and gone
+        if trimmed or len(entries) >= BACKLOG_LIMIT:
+            return [control_frame("resync", latest)], latest
+        frames = await self._frames(entries)
+        return frames, (entries[-1][0] if entries else after)
+
+    # -- subscription --------------------------------------------------------
+
+    async def _run(self) -> None:
+        backoff = self._min_backoff
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(EVENTS_PATTERN)
+                await self._replay_missed()
+                self.subscribed.set()
+                sse_subscribed.set(1)
+                backoff = self._min_backoff
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+                    if message is not None and message.get("type") == "pmessage":
+                        await self._dispatch(str(message["channel"]), message["data"])
+            except (redis.exceptions.RedisError, OSError) as exc:
+                log.warning("event subscription lost (%s); reconnecting", exc)
+            finally:
+                self.subscribed.clear()
+                sse_subscribed.set(0)
+                with contextlib.suppress(redis.exceptions.RedisError, OSError):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self._max_backoff)
+
+    async def _dispatch(self, channel: str, raw: str) -> None:
+        topic = self._topics.get(channel)
+        if topic is None:
+            return  # nobody here watches that competition
+        try:
+            envelope = orjson.loads(raw)
+            entry_id = str(envelope["id"])
+            payload = orjson.loads(envelope["data"])
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            log.warning("malformed event on %s ignored", channel)
+            return
+        if not valid_event_id(entry_id) or not isinstance(payload, dict):
+            return
+        if topic.replayed_through is not None and stream_key(entry_id) <= topic.replayed_through:
+            return
+        frame = await self._frame(entry_id, payload, {})
+        self._fan_out(topic, frame)
+
+    def _fan_out(self, topic: Topic, frame: Frame) -> None:
+        topic.delivered(frame.id)
+        for client in topic.clients:
+            client.offer(frame)
+
+    async def _replay_missed(self) -> None:
+        """After (re)subscribing: send each topic what was logged since its last event."""
+        for channel, topic in list(self._topics.items()):
+            if topic.last_id is None or not topic.clients:
+                continue
+            frames, _ = await self._prelude(topic.cid, topic.last_id)
+            if self._topics.get(channel) is not topic:
+                continue
+            for frame in frames:
+                if frame.id:
+                    topic.replayed_through = stream_key(frame.id)
+                self._fan_out(topic, frame)
+
+    # -- encoding ------------------------------------------------------------
+
+    async def _frames(self, entries: list[tuple[str, dict[str, str]]]) -> list[Frame]:
+        visible: dict[str, bool] = {}
+        frames = []
+        for entry_id, fields in entries:
+            try:
+                payload = orjson.loads(fields.get("e", ""))
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(payload, dict):
+                frames.append(await self._frame(entry_id, payload, visible))
+        return frames
+
+    async def _frame(
+        self, entry_id: str, payload: dict[str, Any], visible: dict[str, bool]
+    ) -> Frame:
+        if payload.get("type") == "tally":
+            payload = await self._hide_running_counts(payload, visible)
+        return event_frame(entry_id, payload)
+
+    async def _hide_running_counts(
+        self, payload: dict[str, Any], visible: dict[str, bool]
+    ) -> dict[str, Any]:
+        """A duel with ``show_results`` off keeps its counts to itself while voting."""
+        did = str(payload.get("duel", ""))
+        if did not in visible:
+            status, show = await self._redis.hmget(keys.duel(did), ["status", "show_results"])
+            visible[did] = status != "voting" or show != "0"
+        if visible[did]:
+            return payload
+        return {"type": "tally", "duel": did, "hidden": True}
+
+    async def _close_on_server_exit(self, exiting: Callable[[], bool]) -> None:
+        # uvicorn waits for open responses before it runs the lifespan shutdown,
+        # so endless SSE responses must end as soon as it is asked to exit.
+        while not exiting():  # noqa: ASYNC110 - a plain flag of uvicorn's
+            await asyncio.sleep(0.2)
+        self._stopping = True
+        self.close_all()
+
+
+def _uvicorn_exit_flag() -> Callable[[], bool] | None:
+    """``server.should_exit`` of the uvicorn server running us, if any.
+
+    uvicorn installs its bound ``handle_exit`` as the SIGTERM handler while it
+    serves; that is the only public handle on the server from inside the app."""
+    handler = signal.getsignal(signal.SIGTERM)
+    server = getattr(handler, "__self__", None)
+    if server is None or not hasattr(server, "should_exit"):
+        return None
+    return lambda: bool(server.should_exit)
+
+
+class EventStream(Response):
+    """``text/event-stream`` of one competition, fed by the broadcaster.
+
+    Plain ASGI (no per-client helper tasks besides one disconnect watcher), so
+    thousands of idle clients stay cheap."""
+
+    media_type = "text/event-stream"
+
+    def __init__(
+        self, broadcaster: Broadcaster, cid: str, last_event_id: str | None, heartbeat: float
+    ) -> None:
+        self.broadcaster = broadcaster
+        self.cid = cid
+        self.last_event_id = last_event_id
+        self.heartbeat = heartbeat
+        self.status_code = 200
+        self.background = None
+        self.init_headers({"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client, prelude = await self.broadcaster.open(self.cid, self.last_event_id)
+        watcher = asyncio.create_task(_close_on_disconnect(receive, client))
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            await _send_body(send, prelude)
+            while (frame := await client.next(self.heartbeat)) is not None:
+                await _send_body(send, frame.data)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except (TimeoutError, OSError):
+            pass  # the client stopped reading or went away
+        finally:
+            watcher.cancel()
+            self.broadcaster.remove(client)
+            await asyncio.wait([watcher])
+
+
+async def _send_body(send: Send, body: bytes) -> None:
+    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+        await send({"type": "http.response.body", "body": body, "more_body": True})
+
+
+async def _close_on_disconnect(receive: Receive, client: Client) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    client.close()

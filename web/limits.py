@@ -1,0 +1,135 @@
+"""Request bodies are read whole, small and quickly, before any parser sees them.
+
+Pure ASGI, so the vote hot path pays one buffer copy and nothing else:
+- a body over ``max_bytes`` is refused with 413 (by Content-Length before
+  reading, else as soon as the count passes the limit);
+- a body that trickles in slower than ``timeout`` seconds is refused with 408
+  (slowloris-style clients do not hold a worker);
+- JSON nested deeper than ``max_depth`` is refused with 422 before parsing.
+Uploads (multipart to the video endpoint) stream through their own handler,
+which enforces its own limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_STREAMED = re.compile(r"^/(api/duels/[^/]+/videos|company/[^/]+/upload)")
+_WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class BodyLimits:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int = 64 * 1024,
+        timeout: float = 10.0,
+        max_depth: int = 32,
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.max_depth = max_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in _WITH_BODY
+            or _STREAMED.match(scope["path"])
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await _refuse(send, 413, "too_large", "The request body is too large.")
+            return
+        try:
+            body = await asyncio.wait_for(self._read(receive), self.timeout)
+        except _TooLarge:
+            await _refuse(send, 413, "too_large", "The request body is too large.")
+            return
+        except TimeoutError:
+            await _refuse(send, 408, "body_timeout", "The request body came too slowly.")
+            return
+        except _Disconnected:
+            return
+        if b"json" in headers.get(b"content-type", b"") and _depth(body) > self.max_depth:
+            await _refuse(send, 422, "too_deep", "The JSON is nested too deeply.")
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # then wait for the disconnect, as ASGI expects
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _read(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise _TooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Disconnected(Exception):
+    pass
+
+
+def _depth(body: bytes) -> int:
+    """Deepest nesting of [ and { outside JSON strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    body = orjson.dumps({"detail": {"code": code, "message": message}})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,333 @@
+"""Host console: Jinja2 pages and CSRF-protected forms over the same domain calls
+as the host API. Every form answers with a redirect (POST/redirect/GET)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from duels import errors, keys, store, tournament, views
+from web import host_session
+from web.responses import JSONResponse
+from web.templating import render
+
+router = APIRouter(prefix="/host", include_in_schema=False)
+Field = Annotated[str, Form()]
+OptionalField = Annotated[str, Form()]
+EVENT_TIMEZONE = ZoneInfo("Europe/Berlin")
+
+
+def _login_redirect() -> RedirectResponse:
+    return RedirectResponse("/host/login", status_code=303)
+
+
+def _page(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
+    if not host_session.is_logged_in(request):
+        return _login_redirect()  # type: ignore[return-value]
+    return _render_with_csrf(request, name, context)
+
+
+def _render_with_csrf(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    token = host_session.csrf_token(request)
+    message = {"ok": request.query_params.get("ok"), "error": request.query_params.get("error")}
+    response = render(
+        request, name, {"csrf": token, "message": message, **context}, status_code=status_code
+    )
+    host_session.csrf_token(request, response)  # sets the cookie on first visit
+    return response
+
+
+def _act(request: Request, csrf: str, back: str, action: Callable[[], object], ok: str) -> Response:
+    """Run one host action from a form; come back to ``back`` with its outcome."""
+    if not host_session.is_logged_in(request):
+        return _login_redirect()
+    try:
+        host_session.check_csrf(request, csrf)
+        action()
+    except errors.DomainError as exc:
+        return RedirectResponse(f"{back}?error={quote(exc.code)}", status_code=303)
+    except Exception as exc:  # bracket engine errors carry a code too
+        code = getattr(exc, "code", None)
+        if code is None:
+            raise
+        return RedirectResponse(f"{back}?error={quote(code)}", status_code=303)
+    return RedirectResponse(f"{back}?ok={quote(ok)}", status_code=303)
+
+
+# Login ---------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request) -> HTMLResponse:
+    return _render_with_csrf(request, "host/login.html", {})
+
+
+@router.post("/login")
+def login(request: Request, token: Field, csrf: Field) -> Response:
+    response = RedirectResponse("/host", status_code=303)
+    try:
+        host_session.check_csrf(request, csrf)
+        host_session.log_in(request, response, token.strip())
+    except errors.Throttled as exc:
+        page = _render_with_csrf(request, "host/login.html", {"error": exc.code}, 429)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+    except errors.DomainError as exc:
+        return _render_with_csrf(request, "host/login.html", {"error": exc.code}, 403)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Field) -> Response:
+    host_session.check_csrf(request, csrf)
+    response = RedirectResponse("/host/login", status_code=303)
+    host_session.log_out(request, response)
+    return response
+
+
+# Competitions --------------------------------------------------------------------
+
+
+@router.get("")
+async def index(request: Request) -> HTMLResponse:
+    competitions = await store.list_competitions(request.app.state.redis)
+    return _page(request, "host/index.html", {"competitions": competitions})
+
+
+@router.post("/competitions")
+def create_competition(
+    request: Request, csrf: Field, title: Field, audience_weight: Annotated[float, Form()] = 1.0
+) -> Response:
+    created: dict[str, str] = {}
+
+    def action() -> None:
+        weight = min(max(audience_weight, 0.0), 1.0)
+        created["id"] = store.create_competition(
+            request.app.state.store, title, audience_weight=weight
+        ).id
+
+    response = _act(request, csrf, "/host", action, "competition_created")
+    if "id" in created:
+        return RedirectResponse(f"/host/c/{created['id']}?ok=competition_created", 303)
+    return response
+
+
+@router.get("/c/{cid}")
+def competition_page(request: Request, cid: str) -> HTMLResponse:
+    if not host_session.is_logged_in(request):
+        return _login_redirect()  # type: ignore[return-value]
+    client = request.app.state.store
+    competition = store.get_competition(client, cid)
+    view = views.bracket_view(client, cid)
+    duels = [d for r in view["rounds"] for d in r["duels"]]
+    counts = _counts(client, [d["id"] for d in duels if d["id"]])
+    return _page(
+        request,
+        "host/competition.html",
+        {
+            "competition": competition,
+            "companies": store.list_companies(client, cid),
+            "teams": store.list_teams(client, cid),
+            "view": view,
+            "counts": counts,
+            "invites": request.query_params.get("invite"),
+        },
+    )
+
+
+def _counts(client: Any, duel_ids: list[str]) -> dict[str, dict[str, dict[str, str]]]:
+    pipe = client.pipeline(transaction=False)
+    for did in duel_ids:
+        pipe.hgetall(keys.official(did))
+        pipe.hgetall(keys.provisional(did))
+    raw = pipe.execute()
+    return {
+        did: {"official": raw[2 * n], "provisional": raw[2 * n + 1]}
+        for n, did in enumerate(duel_ids)
+    }
+
+
+@router.post("/c/{cid}/companies")
+def add_company(request: Request, cid: str, csrf: Field, name: Field) -> Response:
+    invite: dict[str, str] = {}
+
+    def action() -> None:
+        _, invite["token"] = store.add_company(request.app.state.store, cid, name)
+
+    response = _act(request, csrf, f"/host/c/{cid}", action, "company_added")
+    if "token" in invite:
+        # The invite link is shown once; the store keeps only its hash.
+        return RedirectResponse(
+            f"/host/c/{cid}?ok=company_added&invite={quote(invite['token'])}", 303
+        )
+    return response
+
+
+@router.post("/c/{cid}/teams")
+def add_team(
+    request: Request, cid: str, csrf: Field, company_id: Field, name: Field, trade: Field,
+    members: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    first_names = tuple(m.strip() for m in members.split(",") if m.strip())
+    return _act(
+        request, csrf, f"/host/c/{cid}",
+        lambda: store.add_team(request.app.state.store, cid, company_id, name, trade, first_names),
+        "team_added",
+    )  # fmt: skip
+
+
+@router.post("/c/{cid}/draw")
+def draw(
+    request: Request, cid: str, csrf: Field, format: Field, seeding: Field,
+    seed: Annotated[str, Form()] = "", order: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    def action() -> None:
+        if seed.strip() and not seed.strip().isdigit():
+            raise errors.Invalid("The seed is a whole number.", code="invalid_seed")
+        tournament.draw(
+            request.app.state.store, cid, format=format, seeding=seeding,
+            seed=int(seed) if seed.strip() else None,
+            order=[o.strip() for o in order.split(",") if o.strip()] or None,
+        )  # fmt: skip
+
+    return _act(request, csrf, f"/host/c/{cid}", action, "drawn")
+
+
+@router.post("/duels/{did}/open")
+def open_duel(
+    request: Request, did: str, csrf: Field, closes_at: Annotated[str, Form()] = ""
+) -> Response:
+    client = request.app.state.store
+    back = f"/host/c/{store.get_duel(client, did).competition}"
+
+    def action() -> None:
+        end = _parse_local_time(closes_at) if closes_at.strip() else None
+        tournament.open_voting(client, did, closes_at=end)
+
+    return _act(request, csrf, back, action, "voting_opened")
+
+
+@router.post("/duels/{did}/close")
+def close_duel(request: Request, did: str, csrf: Field) -> Response:
+    client = request.app.state.store
+    back = f"/host/c/{store.get_duel(client, did).competition}"
+    return _act(request, csrf, back, lambda: tournament.close_voting(client, did), "voting_closed")
+
+
+@router.post("/duels/{did}/walkover")
+def walkover(request: Request, did: str, csrf: Field, winner: Field, reason: Field) -> Response:
+    client = request.app.state.store
+    back = f"/host/c/{store.get_duel(client, did).competition}"
+    return _act(
+        request, csrf, back, lambda: tournament.walkover(client, did, winner, reason), "walkover"
+    )
+
+
+@router.get("/c/{cid}/advance")
+def advance_page(request: Request, cid: str) -> Response:
+    if not host_session.is_logged_in(request):
+        return _login_redirect()
+    client = request.app.state.store
+    try:
+        decisions = tournament.preview_advance(client, cid)
+    except errors.DomainError as exc:
+        return RedirectResponse(f"/host/c/{cid}?error={quote(exc.code)}", 303)
+    view = views.bracket_view(client, cid)
+    by_match = {d["match"]: d for r in view["rounds"] for d in r["duels"]}
+    rows = [
+        {"duel": by_match[match_id], "result": result, "tie": result.decided_by in TIE_DECIDERS}
+        for match_id, result in decisions.items()
+    ]
+    return _page(request, "host/advance.html", {"view": view, "rows": rows})
+
+
+TIE_DECIDERS = ("jury", "fewer_quarantined", "draw")
+
+
+@router.post("/c/{cid}/advance")
+def advance(request: Request, cid: str, csrf: Field, round: Annotated[int, Form()]) -> Response:
+    return _act(
+        request, csrf, f"/host/c/{cid}",
+        lambda: tournament.advance(request.app.state.store, cid, expected_round=round),
+        "advanced",
+    )  # fmt: skip
+
+
+@router.post("/c/{cid}/undo")
+def undo(request: Request, cid: str, csrf: Field, reason: Field) -> Response:
+    return _act(
+        request, csrf, f"/host/c/{cid}",
+        lambda: tournament.undo(request.app.state.store, cid, reason=reason),
+        "undone",
+    )  # fmt: skip
+
+
+# Exports and posters -------------------------------------------------------------
+
+
+@router.get("/c/{cid}/results.json")
+def export_json(request: Request, cid: str) -> Response:
+    if not host_session.is_logged_in(request):
+        return _login_redirect()
+    rows = views.results_table(request.app.state.store, cid)
+    return JSONResponse(rows, headers=_download(f"ergebnisse-{cid}.json"))
+
+
+@router.get("/c/{cid}/results.csv")
+def export_csv(request: Request, cid: str) -> Response:
+    if not host_session.is_logged_in(request):
+        return _login_redirect()
+    rows = views.results_table(request.app.state.store, cid)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=views.RESULT_COLUMNS)
+    writer.writeheader()
+    for row in rows:
+        # A leading =, +, - or @ would run as a formula in a spreadsheet.
+        writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+    return Response(
+        buffer.getvalue().encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers=_download(f"ergebnisse-{cid}.csv"),
+    )
+
+
+@router.get("/c/{cid}/posters")
+def posters(request: Request, cid: str) -> HTMLResponse:
+    client = request.app.state.store
+    if not host_session.is_logged_in(request):
+        return _login_redirect()  # type: ignore[return-value]
+    view = views.bracket_view(client, cid)
+    number = int(request.query_params.get("round") or view["round"] or 1)
+    duels = [d for r in view["rounds"] if r["number"] == number for d in r["duels"] if d["away"]]
+    return _page(request, "host/posters.html", {"view": view, "duels": duels, "round": number})
+
+
+def _download(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+def _csv_safe(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def _parse_local_time(value: str) -> float:
+    """A ``datetime-local`` form value, read in the event's time zone."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise errors.Invalid("The end time is not a date and time.", code="invalid_time") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=EVENT_TIMEZONE)
+    return moment.timestamp()

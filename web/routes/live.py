@@ -1,0 +1,162 @@
+"""The live board: the SSE event stream and the board pages (normal and projector).
+
+The page is rendered on the server with the current state (so it works without
+JavaScript, refreshed by ``<noscript>`` meta refresh); ``live.js`` then keeps it
+current from the event stream: tally events carry the counts and update the bars
+in place, duel and bracket events make it refetch the board fragment.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+from fastapi import APIRouter, Header, Query, Request
+from starlette.responses import HTMLResponse, Response
+
+from duels import errors, keys, store, views
+from web.broadcast import EventStream, valid_event_id
+from web.templating import render
+
+router = APIRouter(tags=["audience"])
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Stages worth a label on the board; "main"/"winners"/"group" go without.
+LABELLED_STAGES = ("losers", "grand_final", "reset", "third_place")
+
+
+@router.get(
+    "/api/competitions/{cid}/events",
+    summary="Live updates (text/event-stream)",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "Events `tally`, `duel`, `bracket`; `hello` on connect, "
+            "`resync` when the client must refetch everything. `id` is the resume point "
+            "(`Last-Event-ID` header, or `?last_event_id=` on the first connect).",
+        }
+    },
+)
+async def events(
+    cid: str,
+    request: Request,
+    last_event_id: str | None = Query(default=None, max_length=48),
+    last_event_id_header: str | None = Header(default=None, alias="Last-Event-ID"),
+) -> Response:
+    await _require_competition(request.app.state.redis, cid)
+    settings = request.app.state.settings
+    return EventStream(
+        request.app.state.broadcaster,
+        cid,
+        # The header is the browser's own resume point and wins over the page's.
+        valid_event_id(last_event_id_header) or valid_event_id(last_event_id),
+        heartbeat=settings.sse_heartbeat_seconds,
+    )
+
+
+@router.get("/live/{cid}", include_in_schema=False)
+def live_page(cid: str, request: Request, mode: str = "") -> HTMLResponse:
+    board = live_board(request.app.state.store, cid, request.app.state.settings.public_url)
+    return render(request, "live.html", _context(board, mode))
+
+
+@router.get("/live/{cid}/board", include_in_schema=False)
+def live_board_fragment(cid: str, request: Request, mode: str = "") -> HTMLResponse:
+    """The board without the page around it, for ``live.js`` to swap in."""
+    board = live_board(request.app.state.store, cid, request.app.state.settings.public_url)
+    response = render(request, "live/_board.html", _context(board, mode))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _context(board: dict[str, Any], mode: str) -> dict[str, Any]:
+    return {"board": board, "projector": mode == "projector"}
+
+
+async def _require_competition(client: aioredis.Redis, cid: str) -> None:
+    if not _ID.match(cid) or not await client.exists(keys.competition(cid)):
+        raise errors.NotFound(f"Unknown competition {cid!r}.", code="unknown_competition")
+
+
+# Reading the board -------------------------------------------------------------
+
+
+def live_board(client: redis.Redis, cid: str, public_url: str) -> dict[str, Any]:
+    """The lead's bracket view plus what the board shows on top: vote counts per
+    duel, the running duels, a company leaderboard and the event-log position."""
+    if not _ID.match(cid):
+        raise errors.NotFound(f"Unknown competition {cid!r}.", code="unknown_competition")
+    view = views.bracket_view(client, cid)
+    records = {duel.id: duel for duel in store.duels_of_competition(client, cid)}
+    pipe = client.pipeline(transaction=False)
+    for did in records:
+        pipe.hgetall(keys.official(did))
+        pipe.hgetall(keys.provisional(did))
+    pipe.xrevrange(keys.event_log(cid), count=1)
+    answers = pipe.execute()
+    latest = answers.pop()
+    tallies = dict(zip(records, zip(answers[::2], answers[1::2], strict=True), strict=True))
+
+    running = []
+    for round_ in view["rounds"]:
+        final = round_ is view["rounds"][-1] and len(round_["duels"]) == 1 and view["finished"]
+        round_["final"] = final
+        for duel in round_["duels"]:
+            record = records.get(duel["id"] or "")
+            official, provisional = tallies.get(duel["id"] or "", ({}, {}))
+            show = record.show_results if record else True
+            _add_votes(duel, official, provisional, show)
+            duel["labelled_stage"] = duel["stage"] if duel["stage"] in LABELLED_STAGES else ""
+            if duel["status"] == "voting" and duel["id"]:
+                duel["vote_url"] = f"{public_url}/vote/{duel['id']}"
+                running.append(duel)
+    view["running"] = running
+    view["leaderboard"] = _leaderboard(store.list_companies(client, cid), view["rounds"])
+    view["last_event_id"] = latest[0][0] if latest else "0-0"
+    return view
+
+
+def _add_votes(
+    duel: dict[str, Any], official: dict[str, str], provisional: dict[str, str], show: bool
+) -> None:
+    """Running duels show provisional counts (official ones lag behind the
+    tally); others their official counts. ``show_results`` off hides running counts."""
+    duel["counts_hidden"] = duel["status"] == "voting" and not show
+    source = provisional if duel["status"] == "voting" or not official else official
+    home = duel["home"]["id"] if duel["home"] else ""
+    away = duel["away"]["id"] if duel["away"] else ""
+    votes = {"home": _count(source, home), "away": _count(source, away)}
+    if duel["counts_hidden"]:
+        votes = {"home": 0, "away": 0}
+    total = votes["home"] + votes["away"]
+    home_share = round(100 * votes["home"] / total) if total else 50
+    duel["votes"] = votes
+    duel["share"] = {"home": home_share, "away": 100 - home_share}
+    # CSP forbids style attributes: bars get a width class in 5 % steps (JS refines).
+    duel["bar"] = {side: 5 * round(share / 5) for side, share in duel["share"].items()}
+
+
+def _count(counts: dict[str, str], team_id: str) -> int:
+    try:
+        return int(counts.get(team_id, 0)) if team_id else 0
+    except ValueError:
+        return 0
+
+
+def _leaderboard(companies: list[Any], rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Companies by duels won, then votes; a bye is not a duel won."""
+    rows = {c.id: {"id": c.id, "name": c.name, "wins": 0, "votes": 0} for c in companies}
+    for round_ in rounds:
+        for duel in round_["duels"]:
+            for side in ("home", "away"):
+                team = duel[side]
+                if team is None or team["company_id"] not in rows:
+                    continue
+                row = rows[team["company_id"]]
+                row["votes"] += duel["votes"][side]
+                if duel["winner"] == team["id"] and duel["decided_by"] != "bye":
+                    row["wins"] += 1
+    return sorted(rows.values(), key=lambda r: (-r["wins"], -r["votes"], r["name"].lower()))

@@ -1,0 +1,58 @@
+"""QR codes of a duel's vote link and the printable poster for venues."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from duels import errors, keys
+from voting import qr
+from voting.page import load_duel
+from web.templating import render
+
+router = APIRouter(tags=["audience"])
+
+_CACHE = {"Cache-Control": "public, max-age=300"}
+
+
+async def _require_duel(request: Request, did: str) -> None:
+    if not await request.app.state.redis.exists(keys.duel(did)):
+        raise errors.NotFound("There is no such duel.", code="unknown_duel")
+
+
+@router.get(
+    "/qr/duels/{did}.svg",
+    summary="QR code (SVG) of the duel's absolute vote URL",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+async def qr_svg(did: str, request: Request) -> Response:
+    await _require_duel(request, did)
+    content = qr.vote_url(request.app.state.settings.public_url, did)
+    body = await run_in_threadpool(qr.svg, content)
+    return Response(body, media_type="image/svg+xml", headers=_CACHE)
+
+
+@router.get(
+    "/qr/duels/{did}.png",
+    summary="QR code (PNG) of the duel's absolute vote URL",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+async def qr_png(did: str, request: Request) -> Response:
+    await _require_duel(request, did)
+    content = qr.vote_url(request.app.state.settings.public_url, did)
+    body = await run_in_threadpool(qr.png, content)
+    return Response(body, media_type="image/png", headers=_CACHE)
+
+
+@router.get("/poster/duels/{did}", include_in_schema=False)
+async def poster(did: str, request: Request) -> Response:
+    """A4 poster: big QR, both teams, trade/title, short URL (print from the browser)."""
+    duel = await load_duel(request.app.state.redis, did)
+    if duel is None:
+        raise errors.NotFound("There is no such duel.", code="unknown_duel")
+    public_url = request.app.state.settings.public_url
+    context = {"duel": duel, "short_url": qr.short_url(public_url, did)}
+    return render(request, "poster.html", context)

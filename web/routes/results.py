@@ -1,0 +1,215 @@
+"""Results: a duel's counts, the leaderboard, and the host's review of quarantined votes."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import redis
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from duels import keys, store
+from duels.records import Company, Duel, Team
+from web import host_session
+from web.security import bearer_token, require_host
+from workers import tally
+
+router = APIRouter()
+
+
+class ReviewIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="Why (kept in the audit log)")
+
+
+def _client(request: Request) -> redis.Redis:
+    client: redis.Redis = request.app.state.store
+    return client
+
+
+def _is_host(request: Request) -> bool:
+    token = bearer_token(request)
+    if token is not None:
+        expected = request.app.state.settings.host_token_value()
+        return hmac.compare_digest(token.encode(), expected.encode())
+    return host_session.is_logged_in(request)
+
+
+@router.get(
+    "/api/duels/{did}",
+    tags=["audience"],
+    summary="A duel with its teams, status and counts",
+    description=(
+        "`counts` are official (tallied) votes per team, `quarantined` the votes held back "
+        "for review, `provisional` the votes accepted so far; `is_provisional` is true while "
+        "voting is open. When the duel hides running results (`show_results` false), the "
+        "counts are null for the audience until the duel is decided. 404 `unknown_duel`."
+    ),
+)
+def get_duel(did: str, request: Request) -> dict[str, Any]:
+    return duel_result(_client(request), did, host=_is_host(request))
+
+
+@router.get(
+    "/api/competitions/{cid}/leaderboard",
+    tags=["audience"],
+    summary="Teams ranked by official votes, companies by duels won",
+    description="404 `unknown_competition`.",
+)
+def get_leaderboard(cid: str, request: Request) -> dict[str, Any]:
+    return leaderboard(_client(request), cid)
+
+
+@router.get(
+    "/api/duels/{did}/quarantine",
+    tags=["host"],
+    summary="Quarantined votes by reason and network / user-agent group",
+    dependencies=[Depends(require_host)],
+)
+def list_quarantine(did: str, request: Request) -> dict[str, Any]:
+    client = _client(request)
+    groups = tally.quarantine_groups(client, did)
+    return {"duel": did, "groups": [group.public() for group in groups]}
+
+
+@router.post(
+    "/api/duels/{did}/quarantine/{group}/{action}",
+    tags=["host"],
+    summary="Include a quarantine group in the official counts, or exclude it",
+    description=(
+        "`action` is `include` or `exclude`; idempotent (including twice counts once; "
+        "excluding an included group takes its votes back out); audited with `reason`. "
+        "404 `unknown_duel` / `unknown_group`, 409 `already_decided`."
+    ),
+    dependencies=[Depends(require_host)],
+)
+def review(
+    did: str, group: str, action: Literal["include", "exclude"], body: ReviewIn, request: Request
+) -> dict[str, Any]:
+    client = _client(request)
+    reviewed = tally.review_quarantine(
+        client, did, group, include=action == "include", reason=body.reason
+    )
+    return {"group": reviewed.public(), "duel": duel_result(client, did, host=True)}
+
+
+# Read models -----------------------------------------------------------------------
+
+
+def duel_result(client: redis.Redis, did: str, *, host: bool = False) -> dict[str, Any]:
+    duel = store.get_duel(client, did)
+    pipe = client.pipeline(transaction=False)
+    pipe.hgetall(keys.official(did))
+    pipe.hgetall(keys.provisional(did))
+    pipe.hmget(keys.teams(duel.competition), list(duel.teams))
+    pipe.hgetall(keys.companies(duel.competition))
+    official, provisional, team_records, company_records = pipe.execute()
+    companies = _names(company_records.values(), Company.from_json)
+    teams = []
+    for team_id, raw, name, company_id in zip(
+        duel.teams,
+        team_records,
+        (duel.home_name, duel.away_name),
+        (duel.home_company, duel.away_company),
+        strict=False,
+    ):
+        if raw:
+            record = Team.from_json(raw)
+            name, company_id = record.name, record.company_id
+        teams.append(
+            {
+                "id": team_id,
+                "name": name,
+                "company_id": company_id,
+                "company": companies.get(company_id, ""),
+            }
+        )
+    counts, quarantined = tally.split_official({k: int(v) for k, v in official.items()}, duel.teams)
+    visible = host or duel.show_results or duel.status == "decided"
+    return {
+        **_duel_fields(duel),
+        "teams": teams,
+        "counts": counts if visible else None,
+        "quarantined": quarantined if visible else None,
+        "provisional": (
+            {team: int(provisional.get(team, 0)) for team in duel.teams} if visible else None
+        ),
+        "is_provisional": duel.status == "voting",
+    }
+
+
+def _duel_fields(duel: Duel) -> dict[str, Any]:
+    return {
+        "id": duel.id,
+        "competition": duel.competition,
+        "match": duel.match,
+        "round": duel.round,
+        "status": duel.status,
+        "trade": duel.trade,
+        "title": duel.title,
+        "opens_at": duel.opens_at,
+        "closes_at": duel.closes_at,
+        "show_results": duel.show_results,
+        "winner": duel.winner or None,
+        "decided_by": duel.decided_by or None,
+    }
+
+
+def leaderboard(client: redis.Redis, cid: str) -> dict[str, Any]:
+    store.get_competition(client, cid)
+    teams = store.list_teams(client, cid)
+    companies = store.list_companies(client, cid)
+    pipe = client.pipeline(transaction=False)
+    pipe.zrange(keys.board_votes(cid), 0, -1, withscores=True)
+    pipe.zrange(keys.board_wins(cid), 0, -1, withscores=True)
+    votes_raw, wins_raw = pipe.execute()
+    votes = {str(member): int(score) for member, score in votes_raw}
+    wins = {str(member): int(score) for member, score in wins_raw}
+    company_names = {company.id: company.name for company in companies}
+    team_rows: list[dict[str, Any]] = [
+        {
+            "team_id": team.id,
+            "name": team.name,
+            "company_id": team.company_id,
+            "company": company_names.get(team.company_id, ""),
+            "trade": team.trade,
+            "votes": votes.get(team.id, 0),
+        }
+        for team in teams
+    ]
+    team_rows.sort(key=lambda row: (-row["votes"], str(row["name"]).lower(), row["team_id"]))
+    company_votes: dict[str, int] = {}
+    for row in team_rows:
+        company_votes[row["company_id"]] = company_votes.get(row["company_id"], 0) + row["votes"]
+    company_rows: list[dict[str, Any]] = [
+        {
+            "company_id": company.id,
+            "name": company.name,
+            "duels_won": wins.get(company.id, 0),
+            "votes": company_votes.get(company.id, 0),
+        }
+        for company in companies
+    ]
+    company_rows.sort(key=lambda row: (-row["duels_won"], -row["votes"], str(row["name"]).lower()))
+    _rank(team_rows, lambda row: (row["votes"],))
+    _rank(company_rows, lambda row: (row["duels_won"], row["votes"]))
+    return {"competition": cid, "teams": team_rows, "companies": company_rows}
+
+
+def _rank(
+    rows: Sequence[dict[str, Any]], score: Callable[[dict[str, Any]], tuple[int, ...]]
+) -> None:
+    """Standard competition ranking (1, 1, 3): equal scores share a rank."""
+    previous: tuple[int, ...] | None = None
+    rank = 0
+    for position, row in enumerate(rows, start=1):
+        current = score(row)
+        if current != previous:
+            rank, previous = position, current
+        row["rank"] = rank
+
+
+def _names(records: Any, parse: Callable[[str], Any]) -> dict[str, str]:
+    parsed = (parse(raw) for raw in records)
+    return {record.id: record.name for record in parsed}

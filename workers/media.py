@@ -1,0 +1,139 @@
+"""Media jobs (queue ``media``): probe an uploaded video with ffprobe and make its
+poster with ffmpeg, then mark the submission ready or rejected with a reason the
+company can act on (in German, the portal's language)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from duels import videos
+from workers import context
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT = 60
+POSTER_TIMEOUT = 120
+POSTER_WIDTH = 640
+
+REASON_UNREADABLE = (
+    "Die Datei lässt sich nicht als Video lesen (unvollständig oder beschädigt). "
+    "Bitte lade eine vollständige MP4-, MOV- oder WebM-Datei hoch."
+)
+REASON_NO_POSTER = (
+    "Aus dem Video ließ sich kein Vorschaubild erzeugen; die Datei ist vermutlich beschädigt. "
+    "Bitte lade sie erneut hoch."
+)
+REASON_TOO_LONG = (
+    "Das Video ist {seconds:.0f} Sekunden lang; erlaubt sind höchstens {limit:.0f} Sekunden. "
+    "Bitte kürze es und lade es erneut hoch."
+)
+REASON_TIMEOUT = "Die Verarbeitung hat zu lange gedauert. Bitte lade eine kleinere Datei hoch."
+
+
+class Unusable(Exception):
+    """The upload is not a video we can show; the message is the company's reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    duration: float
+    width: int
+    height: int
+    codec: str
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        # A broken installation, not the company's fault: fail the job loudly.
+        raise RuntimeError(f"{name} is not installed (scripts/setup installs ffmpeg)")
+    return found
+
+
+def probe(path: Path) -> Probe:
+    """Duration, size and codec of the first video stream, or :class:`Unusable`."""
+    result = subprocess.run(
+        [_tool("ffprobe"), "-v", "error", "-print_format", "json",
+         "-show_format", "-show_streams", str(path)],
+        capture_output=True, timeout=PROBE_TIMEOUT, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise Unusable(REASON_UNREADABLE)
+    try:
+        data = json.loads(result.stdout or b"{}")
+    except ValueError as exc:
+        raise Unusable(REASON_UNREADABLE) from exc
+    streams = [
+        stream
+        for stream in data.get("streams", [])
+        if stream.get("codec_type") == "video"
+        and not stream.get("disposition", {}).get("attached_pic")
+    ]
+    if not streams:
+        raise Unusable(REASON_UNREADABLE)
+    stream = streams[0]
+    try:
+        duration = float(data.get("format", {}).get("duration") or stream.get("duration") or 0)
+        width, height = int(stream.get("width") or 0), int(stream.get("height") or 0)
+    except (TypeError, ValueError) as exc:
+        raise Unusable(REASON_UNREADABLE) from exc
+    if duration <= 0 or width <= 0 or height <= 0:
+        raise Unusable(REASON_UNREADABLE)
+    return Probe(duration, width, height, str(stream.get("codec_name", "")))
+
+
+def make_poster(path: Path, poster: Path, duration: float) -> None:
+    """A JPEG from a second into the video (or its middle, if shorter), landed atomically."""
+    temp = poster.with_name(f".{poster.stem}.tmp.jpg")
+    at = min(1.0, duration / 2)
+    try:
+        result = subprocess.run(
+            [_tool("ffmpeg"), "-v", "error", "-nostdin", "-y", "-ss", f"{at:.2f}", "-i", str(path),
+             "-frames:v", "1", "-vf", f"scale='min({POSTER_WIDTH},iw)':-2", "-q:v", "4",
+             "-update", "1", str(temp)],
+            capture_output=True, timeout=POSTER_TIMEOUT, check=False,
+        )  # fmt: skip
+        if result.returncode != 0 or not temp.exists() or temp.stat().st_size == 0:
+            raise Unusable(REASON_NO_POSTER)
+        os.replace(temp, poster)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def process_video(did: str, team_id: str, file: str) -> str:
+    """RQ job: probe, poster, verdict. Returns ready, rejected or stale (replaced meanwhile)."""
+    settings = context.settings()
+    client = context.redis_client()
+    if videos.start_processing(client, did, team_id, file) is None:
+        return "stale"
+    directory = videos.media_dir(settings)
+    path = directory / file
+    poster = path.with_suffix(".jpg")
+    try:
+        found = probe(path)
+        if found.duration > settings.max_video_seconds:
+            raise Unusable(
+                REASON_TOO_LONG.format(seconds=found.duration, limit=settings.max_video_seconds)
+            )
+        make_poster(path, poster, found.duration)
+    except (Unusable, subprocess.TimeoutExpired) as exc:
+        reason = str(exc) if isinstance(exc, Unusable) else REASON_TIMEOUT
+        log.info("video %s of duel %s rejected: %s", file, did, reason)
+        if videos.fail_processing(client, did, team_id, file, reason):
+            # A rejected upload is not kept: the company uploads a new one.
+            path.unlink(missing_ok=True)
+        poster.unlink(missing_ok=True)
+        return "rejected"
+    if not videos.finish_processing(
+        client, did, team_id, file, poster=poster.name, duration=found.duration,
+        width=found.width, height=found.height, codec=found.codec,
+    ):  # fmt: skip
+        poster.unlink(missing_ok=True)
+        return "stale"
+    return "ready"
