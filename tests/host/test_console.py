@@ -11,8 +11,10 @@ import redis
 from starlette.testclient import TestClient
 
 from duels import store
+from duels.settings import Settings
 from tests.conftest import HOST_TOKEN
-from tests.host.helpers import record_official_counts
+from tests.host.helpers import Host, record_official_counts
+from web.app import create_app
 
 
 def csrf_of(page: str) -> str:
@@ -130,3 +132,47 @@ def test_console_speaks_german_and_english(client: TestClient, lang: str) -> Non
     page = client.get(f"/host/login?lang={lang}").text
     assert ("Anmelden" if lang == "de" else "Host login") in page
     assert 'for="token"' in page  # the field has a label
+
+
+def test_host_approves_linked_videos_then_opens_and_reviews_quarantine(
+    settings: Settings, redis_client: redis.Redis, host_headers: dict[str, str]
+) -> None:
+    strict = settings.model_copy(update={"require_approved_videos": True})
+    with TestClient(create_app(strict)) as client:
+        host = Host(client, host_headers)
+        cid = host.post("/api/competitions", {"title": "Video-Cup"}, 201)["id"]
+        companies = [
+            host.post(f"/api/competitions/{cid}/companies", {"name": f"F{n}"}, 201)
+            for n in range(2)
+        ]
+        for n, company in enumerate(companies):
+            host.post(
+                f"/api/competitions/{cid}/teams",
+                {"company_id": company["id"], "name": f"T{n}", "trade": "Koch/Köchin"}, 201,
+            )  # fmt: skip
+        duel = host.post(f"/api/competitions/{cid}/bracket", {"seed": 1}, 201)["rounds"][0][
+            "duels"
+        ][0]
+        csrf = log_in(client)
+        refused = client.post(f"/host/duels/{duel['id']}/open", data={"csrf": csrf})
+        assert "error=videos_not_approved" in str(refused.url)
+        for company in companies:
+            answer = client.post(
+                f"/api/duels/{duel['id']}/videos",
+                json={"url": "https://youtu.be/dQw4w9WgXcQ"},
+                headers={"Authorization": f"Bearer {company['invite_token']}"},
+            )
+            assert answer.status_code == 201, answer.text
+        page = client.get(f"/host/c/{cid}").text
+        assert page.count('data-action="approve-video"') == 2
+        for side in ("home", "away"):
+            done = client.post(
+                f"/host/duels/{duel['id']}/videos/{duel[side]['id']}/approve", data={"csrf": csrf}
+            )
+            assert "Video freigegeben." in done.text
+        opened = client.post(f"/host/duels/{duel['id']}/open", data={"csrf": csrf})
+        assert "Abstimmung geöffnet." in opened.text
+        assert store.get_duel(redis_client, duel["id"]).status == "voting"
+        quarantine = client.get(f"/host/duels/{duel['id']}/quarantine")
+        assert quarantine.status_code == 200
+        assert "Keine verdächtigen Stimmen." in quarantine.text

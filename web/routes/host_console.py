@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from duels import errors, keys, store, tournament, views
+from duels import errors, keys, store, tournament, videos, views
 from web import host_session
 from web.responses import JSONResponse
 from web.templating import render
+from workers import tally
 
 router = APIRouter(prefix="/host", include_in_schema=False)
 Field = Annotated[str, Form()]
@@ -131,6 +132,13 @@ def competition_page(request: Request, cid: str) -> HTMLResponse:
     view = views.bracket_view(client, cid)
     duels = [d for r in view["rounds"] for d in r["duels"]]
     counts = _counts(client, [d["id"] for d in duels if d["id"]])
+    submitted = {
+        d["id"]: {
+            team: video.public() for team, video in videos.videos_of_duel(client, d["id"]).items()
+        }
+        for d in duels
+        if d["id"] and d["away"] and d["round"] == view["round"]
+    }
     return _page(
         request,
         "host/competition.html",
@@ -140,9 +148,14 @@ def competition_page(request: Request, cid: str) -> HTMLResponse:
             "teams": store.list_teams(client, cid),
             "view": view,
             "counts": counts,
+            "videos": submitted,
             "invites": request.query_params.get("invite"),
         },
     )
+
+
+def _public_videos(client: Any, did: str) -> dict[str, dict[str, Any]]:
+    return {team: video.public() for team, video in videos.videos_of_duel(client, did).items()}
 
 
 def _counts(client: Any, duel_ids: list[str]) -> dict[str, dict[str, dict[str, str]]]:
@@ -209,10 +222,11 @@ def open_duel(
 ) -> Response:
     client = request.app.state.store
     back = f"/host/c/{store.get_duel(client, did).competition}"
+    require_videos = request.app.state.settings.require_approved_videos
 
     def action() -> None:
         end = _parse_local_time(closes_at) if closes_at.strip() else None
-        tournament.open_voting(client, did, closes_at=end)
+        tournament.open_voting(client, did, closes_at=end, require_videos=require_videos)
 
     return _act(request, csrf, back, action, "voting_opened")
 
@@ -231,6 +245,49 @@ def walkover(request: Request, did: str, csrf: Field, winner: Field, reason: Fie
     return _act(
         request, csrf, back, lambda: tournament.walkover(client, did, winner, reason), "walkover"
     )
+
+
+@router.post("/duels/{did}/videos/{team_id}/approve")
+def approve_video(request: Request, did: str, team_id: str, csrf: Field) -> Response:
+    client = request.app.state.store
+    back = f"/host/c/{store.get_duel(client, did).competition}"
+    return _act(request, csrf, back, lambda: videos.approve(client, did, team_id), "video_approved")
+
+
+@router.post("/duels/{did}/videos/{team_id}/reject")
+def reject_video(request: Request, did: str, team_id: str, csrf: Field, reason: Field) -> Response:
+    client = request.app.state.store
+    back = f"/host/c/{store.get_duel(client, did).competition}"
+    return _act(
+        request, csrf, back, lambda: videos.reject(client, did, team_id, reason), "video_rejected"
+    )
+
+
+@router.get("/duels/{did}/quarantine")
+def quarantine_page(request: Request, did: str) -> HTMLResponse:
+    if not host_session.is_logged_in(request):
+        return _login_redirect()  # type: ignore[return-value]
+    client = request.app.state.store
+    duel = store.get_duel(client, did)
+    groups = [group.public() for group in tally.quarantine_groups(client, did)]
+    return _page(request, "host/quarantine.html", {"duel": duel, "groups": groups})
+
+
+@router.post("/duels/{did}/quarantine/{group}/{verdict}")
+def review_quarantine(
+    request: Request, did: str, group: str, verdict: str, csrf: Field, reason: Field
+) -> Response:
+    client = request.app.state.store
+    back = f"/host/duels/{did}/quarantine"
+    if verdict not in ("include", "exclude"):
+        return RedirectResponse(f"{back}?error=unknown_verdict", status_code=303)
+    return _act(
+        request, csrf, back,
+        lambda: tally.review_quarantine(
+            client, did, group, include=verdict == "include", reason=reason
+        ),
+        f"quarantine_{verdict}d",
+    )  # fmt: skip
 
 
 @router.get("/c/{cid}/advance")
