@@ -1,10 +1,17 @@
-"""Fixtures: a real Redis server (the product's own launcher) and real RQ workers."""
+"""Fixtures: a real Redis server (the product's own launcher) and real RQ workers.
+
+``MACHMAL_TEST_CLUSTER=1`` runs the suites against a real three-master Redis Cluster
+(the store) plus the plain Redis as the queue Redis (RQ, pub/sub), as in README
+"Scaling". Tests that stop or kill the single ``redis_server`` skip then.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 import redis
 from pydantic import SecretStr
@@ -12,14 +19,21 @@ from starlette.testclient import TestClient
 
 from duels.redis_server import EmbeddedRedis
 from duels.settings import Settings
-from tests.support import Process, start_web, start_worker
+from tests.cluster import EmbeddedCluster
+from tests.support import Process, queue_connection, start_web, start_worker, store_client
 from web.app import create_app
 
 HOST_TOKEN = "test-host-token-0123456789abcdef"
 
+# Timings belong in benchmarks: on a busy 2-core box a slow example is not a failure.
+hypothesis.settings.register_profile("machmal", deadline=None)
+hypothesis.settings.load_profile("machmal")
+CLUSTER_MODE = os.environ.get("MACHMAL_TEST_CLUSTER") == "1"
+
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+def plain_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    """The single Redis: the store, or in cluster mode the queue Redis."""
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
     server.start()
     yield server
@@ -27,11 +41,35 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedR
 
 
 @pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
+    cluster = EmbeddedCluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(plain_redis: EmbeddedRedis) -> EmbeddedRedis:
+    """The store's one server, for tests that stop, kill or restart it."""
+    if CLUSTER_MODE:
+        pytest.skip("stops the single redis_server; the store is a Redis Cluster in this run")
+    return plain_redis
+
+
+@pytest.fixture(scope="session")
 def base_settings(
-    redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    plain_redis: EmbeddedRedis,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
+    topology: dict[str, object] = {"redis_url": plain_redis.url}
+    if CLUSTER_MODE:
+        cluster: EmbeddedCluster = request.getfixturevalue("redis_cluster")
+        topology = {"redis_url": cluster.url, "redis_cluster": True, "queue_url": plain_redis.url}
     return Settings(
-        redis_url=redis_server.url,
+        **topology,  # type: ignore[arg-type]
         secret_key=SecretStr("test-secret-key-" + "x7Qp2Lm9" * 4),
         host_token=SecretStr(HOST_TOKEN),
         data_dir=tmp_path_factory.mktemp("data"),
@@ -42,18 +80,25 @@ def base_settings(
 
 
 @pytest.fixture
-def settings(base_settings: Settings, redis_server: EmbeddedRedis) -> Settings:
+def settings(
+    request: pytest.FixtureRequest, base_settings: Settings, plain_redis: EmbeddedRedis
+) -> Settings:
     """Settings pointing at the session Redis; every test starts from an empty Redis."""
-    if redis_server.process is None or redis_server.process.poll() is not None:
-        redis_server.start()  # a fault test stopped it
-    with redis.Redis.from_url(redis_server.url) as client:
+    if plain_redis.process is None or plain_redis.process.poll() is not None:
+        plain_redis.start()  # a fault test stopped it
+    with redis.Redis.from_url(plain_redis.url) as client:
         client.flushall()
-    return base_settings.model_copy(update={"redis_url": redis_server.url})
+    if CLUSTER_MODE:
+        cluster: EmbeddedCluster = request.getfixturevalue("redis_cluster")
+        cluster.flush()  # FLUSHALL on every master
+        return base_settings
+    return base_settings.model_copy(update={"redis_url": plain_redis.url})
 
 
 @pytest.fixture
 def redis_client(settings: Settings) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(settings.redis_url or "", decode_responses=True)
+    """Decoded client of the store (a RedisCluster client in cluster mode)."""
+    client = store_client(settings)
     yield client
     client.close()
 
@@ -90,7 +135,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def rq_connection(settings: Settings) -> Iterator[redis.Redis]:
-    """A bytes client, as RQ wants one."""
-    connection = redis.Redis.from_url(settings.redis_url or "")
+    """A bytes client of the queue Redis, as RQ wants one."""
+    connection = queue_connection(settings)
     yield connection
     connection.close()

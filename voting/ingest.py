@@ -14,11 +14,10 @@ from pathlib import Path
 import redis
 import redis.asyncio as aioredis
 from rq import Queue
-from rq.exceptions import DuplicateJobError
 from starlette.concurrency import run_in_threadpool
 
 from duels import errors, keys
-from duels.connection import connect
+from duels.connection import connect_queue
 from duels.settings import Settings
 from voting.batcher import ScriptBatcher
 from voting.tokens import SolvedChallenge, VoteSecrets
@@ -135,14 +134,14 @@ class VoteIngest:
 
     def _enqueue_tally(self, did: str) -> None:
         if self._queue is None:
-            self._queue = Queue(queues.TALLY, connection=connect(self.settings, decode=False))
+            connection = connect_queue(self.settings, decode=False)
+            self._queue = Queue(queues.TALLY, connection=connection)
         try:
-            # result_ttl=0: a finished job leaves no hash behind that would block the next one.
-            self._queue.enqueue(
-                TALLY_JOB, did, job_id=f"tally-{did}", unique=True, result_ttl=0, failure_ttl=60
-            )
-        except DuplicateJobError:
-            pass  # one is queued or running; the sweep picks up anything it missed
+            # At most one job per duel is queued: the ingest script set the duel's
+            # tally-pending flag for this call only, and the job clears the flag when it
+            # starts, so a vote arriving mid-job queues the next one at once. Two jobs
+            # of one duel may overlap; the tally counts each vote once regardless.
+            self._queue.enqueue(TALLY_JOB, did, result_ttl=0, failure_ttl=60)
         except redis.RedisError as exc:
             log.warning("tally enqueue for %s failed: %s", did, exc)
 

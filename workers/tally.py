@@ -280,23 +280,18 @@ def publish_tally(
 
 
 def tally_duel(did: str) -> int:
-    """RQ job (queue ``tally``, job id ``tally-<duel>``): count the duel's new votes."""
+    """RQ job (queue ``tally``): count the duel's new votes."""
     client, settings = context.redis_client(), context.settings()
-    deadline = time.monotonic() + JOB_BUDGET_SECONDS
-    counted = 0
-    while True:
-        # Cleared before reading: a vote arriving from now on sets it again and so asks
-        # for another run (the ingest's enqueue is refused while this job exists).
-        client.delete(keys.tally_pending(did))
-        counted += tally(client, settings, did, budget_seconds=deadline - time.monotonic()).counted
-        if time.monotonic() >= deadline or not client.exists(keys.tally_pending(did)):
-            return counted
+    # Cleared before reading: a vote arriving from now on sets it again and queues
+    # the next run, so no vote waits for the sweep.
+    client.delete(keys.tally_pending(did))
+    return tally(client, settings, did, budget_seconds=JOB_BUDGET_SECONDS).counted
 
 
 def sweep() -> dict[str, int]:
     """RQ job: tally every open or closed duel with uncounted votes, close due windows."""
     client, settings = context.redis_client(), context.settings()
-    client.delete(keys.TALLY_SWEEP_QUEUED)
+    context.queue_client().delete(keys.TALLY_SWEEP_QUEUED)  # set beside RQ's queue
     report = sweep_once(client, settings)
     return {"closed": report.closed, "tallied": report.tallied, "counted": report.counted}
 
@@ -384,9 +379,9 @@ def ensure_sweep_queued(connection: redis.Redis) -> bool:
 
 def keep_sweep_queued(settings: Settings, stop: threading.Event) -> None:
     """Thread body for the worker process: every ``tally_sweep_seconds``, ensure a sweep."""
-    from duels.connection import connect
+    from duels.connection import connect_queue
 
-    connection = connect(settings, decode=False)
+    connection = connect_queue(settings, decode=False)
     try:
         while not stop.wait(settings.tally_sweep_seconds):
             try:

@@ -14,7 +14,7 @@ from rq import Queue, Worker
 from duels import keys
 from duels.redis_server import EmbeddedRedis
 from duels.settings import Settings
-from tests.support import start_web, wait_for
+from tests.support import queue_connection, start_web, store_client, wait_for
 from tests.tally.factories import (
     DuelFixture,
     add_votes,
@@ -35,21 +35,16 @@ FAST = {"MACHMAL_TALLY_CLAIM_IDLE_SECONDS": "1", "MACHMAL_TALLY_SWEEP_SECONDS": 
 
 @pytest.fixture
 def fresh_client(settings: Settings) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(settings.redis_url or "", decode_responses=True)
+    client = store_client(settings)
     yield client
     client.close()
 
 
 def enqueue_tally(settings: Settings, did: str) -> None:
     """What the ingest does when it newly sets the tally-pending flag."""
-    with redis.Redis.from_url(settings.redis_url or "") as connection:
+    with queue_connection(settings) as connection:
         Queue(queues.TALLY, connection=connection).enqueue(
-            "workers.tally.tally_duel",
-            did,
-            job_id=f"tally-{did}",
-            unique=True,
-            result_ttl=0,
-            failure_ttl=60,
+            "workers.tally.tally_duel", did, result_ttl=0, failure_ttl=60
         )
 
 
@@ -183,7 +178,7 @@ def test_a_tally_job_clears_the_pending_flag_and_counts(
         wait_for(lambda: not fresh_client.exists(keys.tally_pending(duel.did)), timeout=10)
         # The stream's consumer is the RQ worker (stable across its jobs), not a process id.
         consumers = fresh_client.xinfo_consumers(keys.votes(duel.did), tally.GROUP)
-        with redis.Redis.from_url(settings.redis_url or "") as connection:
+        with queue_connection(settings) as connection:
             workers = {w.name for w in Worker.all(connection=connection)}
         assert {c["name"] for c in consumers} <= workers
     finally:
