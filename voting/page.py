@@ -20,6 +20,10 @@ class Side:
     name: str
     company: str
     video: str  # URL path of the video, "" while none
+    trade: str = ""  # the team's own trade (a duel may pair two trades)
+    poster: str = ""  # URL path of the poster image
+    video_type: str = ""
+    link: str = ""  # an approved link-out (YouTube, Instagram, TikTok), shown as a card
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,10 @@ async def load_duel(client: aioredis.Redis, did: str) -> DuelView | None:
                 name=record.get(f"{side}_name") or str(team.get("name", team_id)),
                 company=companies.get(record.get(f"{side}_company", ""), ""),
                 video=_media_path(record.get(f"{side}_video", "")),
+                trade=str(team.get("trade", "")),
+                poster=_media_path(record.get(f"{side}_poster", "")),
+                video_type=record.get(f"{side}_video_type", ""),
+                link=record.get(f"{side}_video_link", ""),
             )
         )
     return DuelView(

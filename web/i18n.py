@@ -44,6 +44,10 @@ class Translator:
         text = self._text.get(key) or self._fallback.get(key) or key
         return text.format(**values) if values else text
 
+    def plural(self, key: str, count: int, **values: object) -> str:
+        """``key.one`` for exactly one, else ``key.other`` (German and English agree)."""
+        return self(f"{key}.one" if count == 1 else f"{key}.other", count=count, **values)
+
     def or_else(self, key: str, fallback: str) -> str:
         """The text for ``key`` if there is one, else ``fallback`` (e.g. for error codes)."""
         return self(key) if key in self._text or key in self._fallback else fallback

@@ -61,6 +61,10 @@
       ["home", "away"].forEach(function (side) {
         setText(card, '[data-count="' + side + '"]', values[side][0].toLocaleString(lang));
         setText(card, '[data-share="' + side + '"]', String(values[side][1]));
+        var unit = card.querySelector('[data-unit="' + side + '"]');
+        if (unit) {
+          unit.textContent = values[side][0] === 1 ? unit.dataset.one : unit.dataset.other;
+        }
         var bar = card.querySelector('[data-bar="' + side + '"]');
         if (bar) {
           bar.style.width = values[side][1] + "%"; // CSSOM, allowed by the CSP

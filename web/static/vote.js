@@ -75,7 +75,8 @@
       var label = box.querySelector(".vote-count");
       bar.max = total || 1;
       bar.value = count;
-      label.textContent = label.textContent.replace(/\d+/, String(count));
+      var form = count === 1 ? label.dataset.one : label.dataset.other;
+      label.textContent = form ? form.replace("{count}", String(count)) : String(count);
       box.hidden = false;
     });
   }
