@@ -41,6 +41,10 @@ one hash slot and the store runs unchanged on Redis Cluster.
 
 Pub/sub channel ``mm:events:<cid>`` carries "something changed" notes for the
 live board; RQ keeps its own ``rq:*`` keys.
+
+Per-vote personal traces (voter ids, keyed hashes of IP, network and user agent) live
+only in ``voters``, ``votes``, ``rate:*``, ``pow:used``, ``window:*``, the quarantine
+group names and ``quarantine:votes``; ``duels.privacy.purge`` removes them.
 """
 
 from __future__ import annotations
@@ -158,3 +162,23 @@ def videos(did: str) -> str:
 
 def login_failures(client_hash: str) -> str:
     return f"mm:login-failures:{client_hash}"
+
+
+# SCAN patterns (MATCH) for the keys above that carry a variable part.
+
+
+def _glob_literal(text: str) -> str:
+    """``text`` with Redis glob characters escaped (ids never hold them; be safe)."""
+    for char in "\\*?[]":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def rate_pattern(did: str) -> str:
+    """Every throttle key of the duel (``rate(did, <kind>, <hash>)``)."""
+    return f"{_glob_literal(duel(did))}:rate:*"
+
+
+def fraud_window_pattern(did: str) -> str:
+    """Every fraud-rule window bucket of the duel (``fraud_window(did, <bucket>)``)."""
+    return f"{_glob_literal(duel(did))}:window:*"

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
         default=0.5, gt=0, description="Budget in seconds for one Redis call before 503."
     )
     redis_fsync_always: bool = False
+    # Past one machine (README "Scaling"): records and votes on a Redis Cluster, RQ and the
+    # live-event announcements on a plain Redis (RQ and pub/sub do not run on a Cluster).
+    redis_cluster: bool = Field(
+        default=False, description="redis_url names one node of a Redis Cluster."
+    )
+    queue_url: str | None = Field(
+        default=None, description="Plain Redis for RQ and pub/sub; defaults to redis_url."
+    )
 
     host_token: SecretStr | None = None
     secret_key: SecretStr | None = None
@@ -88,6 +96,9 @@ class Settings(BaseSettings):
 
     # Live board (SSE).
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0, description="Idle comment interval.")
+    sse_tally_interval_seconds: float = Field(
+        default=0.5, ge=0, description="At most one tally update per duel this often (0 = all)."
+    )
     sse_client_queue: int = Field(
         default=64, ge=1, description="Events buffered per SSE client before it must resync."
     )
@@ -96,6 +107,22 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def queue_redis_url(self) -> str | None:
+        """The Redis of RQ and pub/sub: ``queue_url``, else the store's own."""
+        return self.queue_url or self.redis_url
+
+    def check_redis(self) -> Settings:
+        """Refuse a cluster set-up that cannot work (called once at start-up)."""
+        if self.redis_cluster and not self.redis_url:
+            raise SettingsError("MACHMAL_REDIS_CLUSTER needs MACHMAL_REDIS_URL (a cluster node)")
+        if self.redis_cluster and not self.queue_url:
+            raise SettingsError(
+                "MACHMAL_REDIS_CLUSTER needs MACHMAL_QUEUE_URL: a plain Redis for RQ and "
+                "pub/sub, which do not run on a Redis Cluster"
+            )
+        return self
 
     @property
     def secure_cookies(self) -> bool:
@@ -163,4 +190,4 @@ def _load_or_create_dev_secrets(data_dir: Path) -> dict[str, str]:
 
 def load_settings(**overrides: object) -> Settings:
     """Read the environment once; ``overrides`` win (used by the CLI options)."""
-    return Settings(**overrides).with_secrets()  # type: ignore[arg-type]
+    return Settings(**overrides).check_redis().with_secrets()  # type: ignore[arg-type]

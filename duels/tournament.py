@@ -109,6 +109,9 @@ def open_voting(
             code="videos_not_approved",
         )
     now = time.time()
+    # NaN would pass every comparison below and leave a window that never closes.
+    if closes_at is not None and not closes_at < videos.LATEST_DEADLINE:
+        raise Invalid("The end time is not a date.", code="invalid_time")
     if closes_at is not None and closes_at <= now:
         raise Invalid("The end time must lie in the future.", code="closes_in_past")
     fields: dict[Any, Any] = {

@@ -294,6 +294,9 @@ class Target:
     company_id: str
 
 
+LATEST_DEADLINE = 32503680000.0  # 3000-01-01, far inside what datetime can show
+
+
 def deadline_of(duel: Duel) -> float | None:
     raw = duel.extra.get("submit_until", "")
     try:
@@ -343,6 +346,9 @@ def set_deadline(
     client: redis.Redis, did: str, submit_until: float | None, actor: str = "host"
 ) -> Duel:
     duel = store.get_duel(client, did)
+    # The portal shows the deadline as a date: refuse what no calendar holds (NaN, inf, 1e308).
+    if submit_until is not None and not 0 <= submit_until <= LATEST_DEADLINE:
+        raise Invalid("The deadline is not a date.", code="invalid_time")
     client.hset(keys.duel(did), "submit_until", "" if submit_until is None else repr(submit_until))
     store.audit(
         client, duel.competition, actor, "video_deadline", duel=did, submit_until=submit_until

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from starlette.testclient import TestClient
 from duels.redis_server import EmbeddedRedis
 from duels.settings import Settings
 from tests.cluster import EmbeddedCluster
+from tests.cluster.embedded import CLUSTER_MODE
 from tests.support import Process, queue_connection, start_web, start_worker, store_client
 from web.app import create_app
 
@@ -28,7 +28,6 @@ HOST_TOKEN = "test-host-token-0123456789abcdef"
 # Timings belong in benchmarks: on a busy 2-core box a slow example is not a failure.
 hypothesis.settings.register_profile("machmal", deadline=None)
 hypothesis.settings.load_profile("machmal")
-CLUSTER_MODE = os.environ.get("MACHMAL_TEST_CLUSTER") == "1"
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import httpx
+import redis
 
+from duels.connection import StoreCluster
 from duels.redis_server import free_port
 from duels.settings import Settings
 from web.processes import settings_environment
@@ -19,6 +22,25 @@ from web.processes import settings_environment
 
 def child_env(settings: Settings, **extra: str) -> dict[str, str]:
     return {**os.environ, **settings_environment(settings), **extra}
+
+
+def store_client(settings: Settings, *, decode: bool = True) -> redis.Redis:
+    """A client of the store, like ``duels.connection.connect`` without its short timeouts:
+    on a cluster a RedisCluster client carrying the queue Redis as its event bus."""
+    if settings.redis_cluster:
+        cluster = cast(
+            StoreCluster, StoreCluster.from_url(settings.redis_url or "", decode_responses=decode)
+        )
+        cluster.event_bus = redis.Redis.from_url(
+            settings.queue_redis_url or "", decode_responses=decode
+        )
+        return cast(redis.Redis, cluster)
+    return redis.Redis.from_url(settings.redis_url or "", decode_responses=decode)
+
+
+def queue_connection(settings: Settings) -> redis.Redis:
+    """A bytes client of the queue Redis, as RQ wants one."""
+    return redis.Redis.from_url(settings.queue_redis_url or "")
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05) -> None:
@@ -58,8 +80,9 @@ def start_cli(settings: Settings, *argv: str, **extra_env: str) -> Process:
     return Process(popen)
 
 
-def start_web(settings: Settings, *, workers: int = 1) -> Process:
-    port = free_port()
+def start_web(settings: Settings, *, workers: int = 1, port: int | None = None) -> Process:
+    """A real web server; pass ``port`` to know its URL beforehand (e.g. for public_url)."""
+    port = port or free_port()
     process = start_cli(settings, "serve", "--port", str(port), "--workers", str(workers))
     process.url = f"http://127.0.0.1:{port}"
 
@@ -76,10 +99,9 @@ def start_web(settings: Settings, *, workers: int = 1) -> Process:
 
 
 def start_worker(settings: Settings) -> Process:
-    import redis
     from rq import Worker
 
-    connection = redis.Redis.from_url(settings.redis_url or "")
+    connection = queue_connection(settings)
     before = {w.name for w in Worker.all(connection=connection)}
     process = start_cli(settings, "worker")
 

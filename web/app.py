@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from duels.connection import connect, connect_async
+from duels.connection import connect, connect_async, connect_queue_async
 from duels.settings import Settings
 from web import errors
 from web.broadcast import Broadcaster
@@ -39,15 +39,25 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.redis = connect_async(settings)
+        # RQ and pub/sub: a client of its own only when that is another Redis.
+        separate_queue = settings.redis_cluster or settings.queue_redis_url != settings.redis_url
+        app.state.queue_redis = connect_queue_async(settings) if separate_queue else app.state.redis
         # Host actions and pages run in the thread pool on a blocking client.
         app.state.store = connect(settings)
-        app.state.broadcaster = Broadcaster(app.state.redis, queue_size=settings.sse_client_queue)
+        app.state.broadcaster = Broadcaster(
+            app.state.redis,
+            bus=app.state.queue_redis,
+            queue_size=settings.sse_client_queue,
+            tally_interval=settings.sse_tally_interval_seconds,
+        )
         await app.state.broadcaster.start()
         try:
             yield
         finally:
             await app.state.broadcaster.stop()
             await app.state.redis.aclose()
+            if separate_queue:
+                await app.state.queue_redis.aclose()
             app.state.store.close()
 
     app = FastAPI(

@@ -172,15 +172,25 @@ class Broadcaster:
         self,
         client: aioredis.Redis,
         *,
+        bus: aioredis.Redis | None = None,
         queue_size: int = 64,
         min_backoff: float = 0.1,
         max_backoff: float = 2.0,
+        tally_interval: float = 0.0,
     ) -> None:
-        self._redis = client
+        self._redis = client  # the store: event log, duel records
+        # Where events are announced (the queue Redis when the store is a Redis Cluster).
+        self._bus = bus or client
         self._queue_size = queue_size
         self._min_backoff = min_backoff
         self._max_backoff = max_backoff
         self._topics: dict[str, Topic] = {}  # by pub/sub channel name
+        # Tally events carry absolute counts, so under a burst only the latest per duel
+        # needs to reach the screens: at most one per ``tally_interval``, the last one
+        # always (a trailing send), which keeps thousands of clients cheap.
+        self._tally_interval = tally_interval
+        self._tally_sent: dict[tuple[str, str], float] = {}
+        self._tally_waiting: dict[tuple[str, str], Frame] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self.subscribed = asyncio.Event()
@@ -281,7 +291,7 @@ class Broadcaster:
     async def _run(self) -> None:
         backoff = self._min_backoff
         while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._bus.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(EVENTS_PATTERN)
                 await self._replay_missed()
@@ -318,6 +328,36 @@ class Broadcaster:
         if topic.replayed_through is not None and stream_key(entry_id) <= topic.replayed_through:
             return
         frame = await self._frame(entry_id, payload, {})
+        if payload.get("type") == "tally" and self._tally_interval > 0:
+            self._coalesce_tally(channel, str(payload.get("duel", "")), frame)
+        else:
+            self._fan_out(topic, frame)
+
+    def _coalesce_tally(self, channel: str, did: str, frame: Frame) -> None:
+        key = (channel, did)
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        last = self._tally_sent.get(key)
+        if key in self._tally_waiting:
+            self._tally_waiting[key] = frame  # a send is due; it takes the newest counts
+            return
+        if last is None or now - last >= self._tally_interval:
+            self._send_tally(key, frame)
+            return
+        self._tally_waiting[key] = frame
+        loop.call_later(last + self._tally_interval - now, self._send_waiting_tally, key)
+
+    def _send_waiting_tally(self, key: tuple[str, str]) -> None:
+        frame = self._tally_waiting.pop(key, None)
+        if frame is not None:
+            self._send_tally(key, frame)
+
+    def _send_tally(self, key: tuple[str, str], frame: Frame) -> None:
+        self._tally_sent[key] = asyncio.get_running_loop().time()
+        topic = self._topics.get(key[0])
+        if topic is None:
+            self._tally_sent.pop(key, None)  # nobody watches that competition any more
+            return
         self._fan_out(topic, frame)
 
     def _fan_out(self, topic: Topic, frame: Frame) -> None:

@@ -162,6 +162,30 @@ def import_command(
     typer.echo(f"Imported competition {cid}")
 
 
+@cli.command("purge")
+def purge_command(
+    competition: Annotated[str, typer.Argument(help="Competition id or slug.")],
+    force: Annotated[
+        bool, typer.Option(help="Purge even though the competition is not finished.")
+    ] = False,
+) -> None:
+    """Delete per-vote personal data (voter ids, IP/network/user-agent hashes) of a
+    finished competition; totals, results and the audit log stay."""
+    from duels import privacy
+
+    report = _with_store(
+        lambda client: privacy.purge(client, _cid(client, competition), force=force, actor="cli")
+    )
+    typer.echo(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
+    if report.votes_kept:
+        typer.secho(
+            f"{report.votes_kept} votes are not tallied yet and were kept; "
+            "purge again once a worker has counted them.",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+
+
 def _with_store(action: Callable[[redis.Redis], T]) -> T:
     from duels.connection import connect
     from duels.errors import DomainError

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import redis
 
-from duels.connection import connect
+from duels.connection import connect, connect_queue
 from duels.settings import Settings
 
 _settings: Settings | None = None
@@ -20,6 +20,7 @@ def configure(settings: Settings) -> None:
     global _settings
     _settings = settings
     redis_client.cache_clear()
+    queue_client.cache_clear()
 
 
 def settings() -> Settings:
@@ -30,4 +31,11 @@ def settings() -> Settings:
 
 @lru_cache(maxsize=1)
 def redis_client() -> redis.Redis:
+    """The store (a Redis Cluster client when ``redis_cluster`` is set)."""
     return connect(settings())
+
+
+@lru_cache(maxsize=1)
+def queue_client() -> redis.Redis:
+    """The queue Redis (RQ's, and our flags about RQ jobs)."""
+    return connect_queue(settings())

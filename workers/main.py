@@ -7,7 +7,7 @@ import threading
 
 from rq import Queue, Worker
 
-from duels.connection import connect
+from duels.connection import connect_queue
 from duels.settings import Settings
 from workers import context, queues, tally
 
@@ -16,7 +16,8 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
     """Serve jobs until SIGINT/SIGTERM (or, with ``burst``, until the queues are empty)."""
     context.configure(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
-    connection = connect(settings, decode=False)
+    # RQ runs on the queue Redis (a plain one even when the store is a Redis Cluster).
+    connection = connect_queue(settings, decode=False)
     # Blocking dequeue must outlive the short command timeout used elsewhere.
     connection.connection_pool.connection_kwargs["socket_timeout"] = None
     worker_queues = [Queue(name, connection=connection) for name in queues.ALL]

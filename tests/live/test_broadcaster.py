@@ -24,10 +24,13 @@ async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
 
 
 async def with_broadcaster(
-    settings: Settings, queue_size: int, body: Callable[[Broadcaster], Awaitable[None]]
+    settings: Settings,
+    queue_size: int,
+    body: Callable[[Broadcaster], Awaitable[None]],
+    tally_interval: float = 0.0,
 ) -> None:
     client = connect_async(settings)
-    broadcaster = Broadcaster(client, queue_size=queue_size)
+    broadcaster = Broadcaster(client, queue_size=queue_size, tally_interval=tally_interval)
     await broadcaster.start()
     try:
         await asyncio.wait_for(broadcaster.subscribed.wait(), 5)
@@ -134,3 +137,31 @@ def test_disconnects_leave_no_tasks_behind(settings: Settings, redis_client: red
             await serving
 
     asyncio.run(scenario())
+
+
+def test_a_burst_of_tallies_reaches_screens_throttled_with_the_last_counts(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    competition = make_competition(redis_client)
+    did = competition.duel_ids[0]
+
+    async def body(broadcaster: Broadcaster) -> None:
+        screen = broadcaster.add(competition.cid)
+        published = [
+            await asyncio.to_thread(
+                events.publish, redis_client, competition.cid, "tally", {"duel": did, "counts": n}
+            )
+            for n in range(1, 21)
+        ]
+        frames: list[Frame] = []
+        while not frames or frames[-1].id != published[-1]:
+            frame = await screen.next(heartbeat=5)
+            assert frame is not None and frame is not HEARTBEAT
+            frames.append(frame)
+        # The first is sent at once, the newest always arrives, most of the burst is skipped.
+        assert frames[0].id == published[0]
+        assert b'"counts":20' in frames[-1].data
+        assert len(frames) < len(published) // 2
+        broadcaster.remove(screen)
+
+    asyncio.run(with_broadcaster(settings, 64, body, tally_interval=0.3))

@@ -5,16 +5,15 @@ from __future__ import annotations
 import contextlib
 
 import psutil
-import redis
 from rq import Worker
 
 from duels.settings import Settings
-from tests.support import Process, start_cli, wait_for
+from tests.support import Process, queue_connection, start_cli, wait_for
 
 
 def start_tally_worker(settings: Settings, **env: str) -> Process:
     """``machmal worker`` with extra MACHMAL_* variables (e.g. a small batch size)."""
-    connection = redis.Redis.from_url(settings.redis_url or "")
+    connection = queue_connection(settings)
     try:
         before = {w.name for w in Worker.all(connection=connection)}
         process = start_cli(settings, "worker", **env)

@@ -364,7 +364,8 @@ def posters(request: Request, cid: str) -> HTMLResponse:
     if not host_session.is_logged_in(request):
         return _login_redirect()  # type: ignore[return-value]
     view = views.bracket_view(client, cid)
-    number = int(request.query_params.get("round") or view["round"] or 1)
+    asked = request.query_params.get("round", "")
+    number = int(asked) if asked.isdecimal() and len(asked) < 6 else view["round"] or 1
     duels = [d for r in view["rounds"] if r["number"] == number for d in r["duels"] if d["away"]]
     return _page(request, "host/posters.html", {"view": view, "duels": duels, "round": number})
 

@@ -32,7 +32,7 @@ async def healthz(request: Request) -> Response:
 
 @router.get("/metrics", summary="Prometheus text format")
 async def prometheus(request: Request) -> Response:
-    client: aioredis.Redis = request.app.state.redis
+    client: aioredis.Redis = request.app.state.queue_redis  # RQ's Redis
     try:
         async with client.pipeline(transaction=False) as pipe:
             for name in queues.ALL:

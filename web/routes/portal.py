@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from duels import errors, store, videos
-from duels.connection import connect
+from duels.connection import connect_queue
 from duels.records import Company
 from duels.settings import Settings
 from web.errors import error_body, status_for
@@ -219,7 +219,7 @@ def _small_fields(kind: str, body: bytes) -> dict[str, str]:
 
 
 def _media_queue_enqueue(settings: Settings, video: videos.Video) -> None:
-    connection = connect(settings, decode=False)
+    connection = connect_queue(settings, decode=False)
     try:
         Queue(queues.MEDIA, connection=connection).enqueue(
             "workers.media.process_video",

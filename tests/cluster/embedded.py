@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import random
 import shutil
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -11,7 +14,31 @@ from pathlib import Path
 import redis
 from redis.cluster import RedisCluster
 
-from duels.redis_server import EmbeddedRedis, free_port
+from duels.redis_server import EmbeddedRedis
+
+# The cluster pass of scripts/test: the store is a Redis Cluster (see tests/conftest.py).
+CLUSTER_MODE = os.environ.get("MACHMAL_TEST_CLUSTER") == "1"
+
+# A cluster node also listens on its port + 10000 (the cluster bus), so ports stay below this.
+MAX_CLUSTER_PORT = 55535
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def cluster_port() -> int:
+    """A free port whose cluster-bus twin (port + 10000) is free too."""
+    for _ in range(1000):
+        port = random.randint(20_000, MAX_CLUSTER_PORT)
+        if _bindable(port) and _bindable(port + 10_000):
+            return port
+    raise RuntimeError("no free port pair for a cluster node")
 
 
 @dataclass
@@ -28,7 +55,7 @@ class EmbeddedCluster:
         for n in range(self.masters):
             node = EmbeddedRedis(
                 self.data_dir / f"node{n}",
-                port=free_port(),
+                port=cluster_port(),
                 extra_args=("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                             "--cluster-node-timeout", "2000"),
             )  # fmt: skip
