@@ -1,5 +1,4 @@
-"""Helpers of the fault tests: a web server on a chosen port, Redis restarted from its AOF,
-and voters that remember what the server answered them."""
+"""Helpers of the fault tests: voters that remember what the server answered them."""
 
 from __future__ import annotations
 
@@ -10,46 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
-import redis
 
-from duels.redis_server import EmbeddedRedis
-from duels.settings import Settings
-from tests.support import Process, start_cli, wait_for
 from voting.tokens import VOTER_COOKIE, VoteSecrets, new_voter_id
-
-
-def start_web_on(settings: Settings, port: int) -> Process:
-    """``machmal serve`` on ``port`` (to restart a server where its clients expect it)."""
-    process = start_cli(settings, "serve", "--port", str(port))
-    process.url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        if process.popen.poll() is not None:
-            raise AssertionError(f"web server exited with {process.popen.returncode}")
-        try:
-            return httpx.get(f"{process.url}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(answers, timeout=20)
-    return process
-
-
-def restart_from_aof(server: EmbeddedRedis) -> None:
-    """Start the killed server again on its port and data dir; wait until the AOF is loaded."""
-    server.start()
-    probe = redis.Redis(port=server.port)
-
-    def loaded() -> bool:
-        try:
-            return bool(probe.ping())
-        except redis.exceptions.BusyLoadingError:
-            return False
-
-    try:
-        wait_for(loaded, timeout=30)
-    finally:
-        probe.close()
 
 
 @dataclass

@@ -17,7 +17,7 @@ import redis
 from duels import keys
 from duels.redis_server import EmbeddedRedis
 from duels.settings import Settings
-from tests.faults.processes import Voters, restart_from_aof
+from tests.faults.processes import Voters
 from tests.support import Process, start_web, start_worker, wait_for
 from tests.tally.factories import make_duel, official, official_total, provisional
 
@@ -71,7 +71,7 @@ def test_redis_killed_during_a_vote_burst(
     slowest = max(a.seconds for a in voters.answers)
     assert slowest < ANSWER_BUDGET, f"a request took {slowest:.2f}s"
 
-    restart_from_aof(redis_server)
+    redis_server.start()  # returns once the AOF is loaded
     with redis.Redis.from_url(burst_settings.redis_url or "", decode_responses=True) as client:
         stored = stream_voters(client, duel.did)
         accepted = voters.accepted()

@@ -15,9 +15,8 @@ import redis
 from duels import events
 from duels.redis_server import free_port
 from duels.settings import Settings
-from tests.faults.processes import start_web_on
 from tests.live.factories import make_competition
-from tests.support import wait_for
+from tests.support import start_web, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +79,7 @@ def test_clients_resume_across_a_web_restart_receiving_missed_events_once(
 ) -> None:
     competition = make_competition(redis_client)
     port = free_port()
-    web = start_web_on(settings, port)
+    web = start_web(settings, port=port)
     url = f"{web.url}/api/competitions/{competition.cid}/events"
     subscribers = [Subscriber(url) for _ in range(CLIENTS)]
     threads = [threading.Thread(target=s.run, daemon=True) for s in subscribers]
@@ -105,7 +104,7 @@ def test_clients_resume_across_a_web_restart_receiving_missed_events_once(
         time.sleep(0.5)
         while_down = publish(5, "down")
         time.sleep(0.5)
-        web = start_web_on(settings, port)
+        web = start_web(settings, port=port)
 
         wait_for(lambda: everyone_has(before + while_down), timeout=20)
         after = publish(2, "after")

@@ -53,21 +53,7 @@ def restart_redis(server: EmbeddedRedis, *, crash: bool) -> None:
         server.kill()
     else:
         server.stop()
-    server.start()
-    # start() returns once the server answers INFO, which it does while still replaying
-    # the AOF; commands answer LOADING until then.
-    probe = redis.Redis(port=server.port)
-
-    def loaded() -> bool:
-        try:
-            return bool(probe.ping())
-        except redis.exceptions.BusyLoadingError:
-            return False
-
-    try:
-        wait_for(loaded, timeout=30)
-    finally:
-        probe.close()
+    server.start()  # returns once the AOF is loaded
 
 
 def all_counted(client: redis.Redis, duel: DuelFixture, expected: int) -> bool:
