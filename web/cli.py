@@ -36,12 +36,14 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from exc
 
 
-def _exit_on_sigterm() -> None:
-    # SIGTERM unwinds like Ctrl-C, so every `finally` stops its children.
+def _stop_on_signals() -> None:
+    # SIGTERM unwinds like Ctrl-C, so every `finally` stops its children. SIGINT is set
+    # too: a shell starts background jobs with SIGINT ignored, and Python keeps that.
     def handler(signum: int, frame: object) -> NoReturn:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 @cli.command()
@@ -52,7 +54,7 @@ def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
 
     public_url = os.environ.get("MACHMAL_PUBLIC_URL") or f"http://{_display(host)}:{port}"
     settings = _settings(public_url=public_url)
-    _exit_on_sigterm()
+    _stop_on_signals()
     with redis_for(settings) as settings:
         competition = seed_demo(connect(settings), settings)
         supervisor = Supervisor(settings)
@@ -78,7 +80,7 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    _exit_on_sigterm()
+    _stop_on_signals()
     try:
         with redis_for(settings) as settings:
             if workers > 1:
@@ -108,7 +110,7 @@ def worker(
     from workers.main import run_worker
 
     settings = _settings()
-    _exit_on_sigterm()
+    _stop_on_signals()
     try:
         with redis_for(settings) as settings:
             run_worker(settings, burst=burst)
@@ -123,7 +125,7 @@ def redis_command() -> None:
     if settings.redis_url:
         typer.echo(f"MACHMAL_REDIS_URL is set ({settings.redis_url}); nothing to start.")
         raise typer.Exit(0)
-    _exit_on_sigterm()
+    _stop_on_signals()
     try:
         with redis_for(settings) as settings:
             typer.echo(f"Redis: {settings.redis_url} (data in {settings.data_dir / 'redis'})")

@@ -1,0 +1,1 @@
+"""Domain records and their storage in Redis; settings; the embedded Redis launcher."""
