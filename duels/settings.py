@@ -69,6 +69,7 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Pending votes idle this long are taken over."
     )
     tally_sweep_seconds: float = Field(default=2.0, gt=0)
+    worker_log_jobs: bool = Field(default=False, description="Log every RQ job at INFO.")
 
     # Fraud rules of the tally (voting/rules.py): quarantine, never drop.
     fraud_bucket_seconds: int = Field(default=5, ge=1, description="Counting granularity.")

@@ -29,6 +29,8 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
             target=tally.keep_sweep_queued, args=(settings, stop), name="sweep", daemon=True
         ).start()
     try:
-        return bool(worker.work(burst=burst, with_scheduler=True, logging_level="INFO"))
+        # RQ logs every job at INFO; with a sweep every 2 s that drowns the rest.
+        level = "INFO" if settings.worker_log_jobs else "WARNING"
+        return bool(worker.work(burst=burst, with_scheduler=True, logging_level=level))
     finally:
         stop.set()
