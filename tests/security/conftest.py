@@ -33,16 +33,21 @@ def client_from(settings: Settings) -> Iterator[ClientFactory]:
         client.__exit__(None, None, None)
 
 
-def database(client: redis.Redis, *, skip_prefixes: tuple[str, ...] = ("rq:",)) -> dict[str, Any]:
-    """Every key with its type and value, as text (TTLs left out: they tick). RQ's own keys
-    are skipped by default: a worker heartbeat or a queued tally job is no change of ours."""
+def database(
+    client: redis.Redis, *, skip_prefixes: tuple[str, ...] = ("rq:",), lasting_only: bool = True
+) -> dict[str, Any]:
+    """Every lasting key with its type and value, as text. Keys with a TTL (throttle
+    windows, spent challenges) are left out unless ``lasting_only`` is false: they expire on
+    their own, so a snapshot taken a moment later may miss them on a busy machine. RQ's own
+    keys are skipped by default: a worker heartbeat or a queued tally job is no change of
+    ours."""
     where = client.connection_pool.connection_kwargs
     raw = redis.Redis(host=where["host"], port=where["port"], db=where.get("db", 0))
     dump: dict[str, Any] = {}
     try:
         for key in sorted(raw.scan_iter(count=1000)):
             name = key.decode("latin-1")
-            if name.startswith(skip_prefixes):
+            if name.startswith(skip_prefixes) or (lasting_only and raw.pttl(key) > 0):
                 continue
             dump[name] = _value(raw, key)
     finally:

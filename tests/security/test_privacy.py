@@ -169,7 +169,7 @@ def test_purge_removes_every_personal_trace_and_keeps_the_outcome(
     assert report.voters == sum(NETWORKS.values()) * len(played.duel_ids)
     assert report.votes_trimmed == report.voters and report.votes_kept == 0
     assert report.quarantine_groups_renamed > 0 and report.keys_removed > 0
-    everything = orjson.dumps(database(redis_client, skip_prefixes=())).decode()
+    everything = orjson.dumps(database(redis_client, skip_prefixes=(), lasting_only=False)).decode()
     leaked = sorted(trace for trace in traces if trace in everything)
     assert leaked == [], "personal traces left after purge"
     assert results(redis_client, played.cid) == before
