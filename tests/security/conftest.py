@@ -49,7 +49,9 @@ def database(
             name = key.decode("latin-1")
             if name.startswith(skip_prefixes) or (lasting_only and raw.pttl(key) > 0):
                 continue
-            dump[name] = _value(raw, key)
+            value = _value(raw, key)
+            if value[0] != "none":  # expired between the scan and the read
+                dump[name] = value
     finally:
         raw.close()
     return dump
