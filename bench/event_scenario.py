@@ -32,7 +32,6 @@ import random
 import re
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,13 +46,11 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 import redis  # noqa: E402
+from stack import HOST_TOKEN, Stack  # noqa: E402  (bench/ is on the path)
 
 from duels import keys  # noqa: E402
-from duels.redis_server import EmbeddedRedis, free_port  # noqa: E402
 from voting.tokens import VOTER_COOKIE, solve  # noqa: E402
 
-SECRET_KEY = "bench-secret-key-" + "Zq8xN3vR" * 4
-HOST_TOKEN = "bench-host-token-0123456789abcdef"
 HOST = {"Authorization": f"Bearer {HOST_TOKEN}"}
 DUELS = 4
 BURST_SHARE = 0.6
@@ -87,59 +84,6 @@ def raise_file_limit() -> int:
     if soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-class Stack:
-    """Embedded Redis, a web server of two uvicorn workers, two RQ workers."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.redis = EmbeddedRedis(data_dir / "redis")
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.children: list[subprocess.Popen[bytes]] = []
-
-    def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "MACHMAL_REDIS_URL": self.redis.url,
-            "MACHMAL_SECRET_KEY": SECRET_KEY,
-            "MACHMAL_HOST_TOKEN": HOST_TOKEN,
-            "MACHMAL_DATA_DIR": str(self.data_dir),
-            "MACHMAL_PUBLIC_URL": self.url,
-            "MACHMAL_REQUIRE_APPROVED_VIDEOS": "false",
-        }
-
-    def start(self) -> None:
-        self.redis.start()
-        cli = [sys.executable, "-m", "web.cli"]
-        log = (self.data_dir / "children.log").open("ab")
-        web = [*cli, "serve", "--port", str(self.port), "--workers", "2"]
-        for argv in (web, [*cli, "worker"], [*cli, "worker"]):
-            self.children.append(
-                subprocess.Popen(
-                    argv, env=self.env(), cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-                )
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("the web server did not come up")
-
-    def stop(self) -> None:
-        for child in reversed(self.children):
-            child.terminate()
-        for child in self.children:
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        self.redis.stop()
 
 
 def set_up_competition(url: str) -> tuple[str, list[dict[str, Any]]]:
@@ -469,7 +413,12 @@ def main() -> None:
     limit = raise_file_limit()
     print(f"open-file limit {limit}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="machmal-event-") as tmp:
-        stack = Stack(Path(tmp))
+        stack = Stack(
+            Path(tmp),
+            web_workers=2,
+            rq_workers=2,
+            environment={"MACHMAL_REQUIRE_APPROVED_VIDEOS": "false"},
+        )
         stack.start()
         try:
             asyncio.run(run(stack.url, stack.port, stack.redis.url, args))

@@ -20,7 +20,6 @@ import asyncio
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,15 +30,11 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 import orjson  # noqa: E402
-import psutil  # noqa: E402
 import redis  # noqa: E402
+from stack import SECRET_KEY, Stack  # noqa: E402  (bench/ is on the path)
 
 from duels import events, store, tournament  # noqa: E402
-from duels.redis_server import EmbeddedRedis, free_port  # noqa: E402
 from voting.tokens import VOTER_COOKIE, VoteSecrets, new_voter_id  # noqa: E402
-
-SECRET_KEY = "bench-secret-key-" + "Zq8xN3vR" * 4
-HOST_TOKEN = "bench-host-token-0123456789abcdef"
 
 
 def raise_file_limit() -> int:
@@ -58,65 +53,6 @@ def percentile(values: list[float], share: float) -> float:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
-
-
-class Stack:
-    """Embedded Redis + one web process + one worker, all children of ours."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.redis = EmbeddedRedis(data_dir / "redis")
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.children: list[subprocess.Popen[bytes]] = []
-        self.data_dir = data_dir
-
-    def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "MACHMAL_REDIS_URL": self.redis.url,
-            "MACHMAL_SECRET_KEY": SECRET_KEY,
-            "MACHMAL_HOST_TOKEN": HOST_TOKEN,
-            "MACHMAL_DATA_DIR": str(self.data_dir),
-            "MACHMAL_PUBLIC_URL": self.url,
-            # One machine sends every vote: lift the per-IP limits and the PoW burst.
-            "MACHMAL_VOTES_PER_IP_PER_MINUTE": "100000000",
-            "MACHMAL_VOTES_PER_IP_UA_PER_MINUTE": "100000000",
-            "MACHMAL_POW_BURST_VOTES_PER_IP": "100000000",
-        }
-
-    def start(self) -> None:
-        self.redis.start()
-        cli = [sys.executable, "-m", "web.cli"]
-        web = [*cli, "serve", "--port", str(self.port)]
-        log = (self.data_dir / "children.log").open("ab")  # keeps worker chatter off the report
-        for argv in (web, [*cli, "worker"]):
-            self.children.append(
-                subprocess.Popen(
-                    argv, env=self.env(), cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-                )
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("the web process did not come up")
-
-    @property
-    def web_process(self) -> psutil.Process:
-        return psutil.Process(self.children[0].pid)
-
-    def stop(self) -> None:
-        for child in reversed(self.children):
-            child.terminate()
-        for child in self.children:
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        self.redis.stop()
 
 
 def make_competition(client: redis.Redis) -> tuple[str, str, list[str]]:
@@ -323,7 +259,15 @@ def main() -> None:
     steps = [int(n) for n in args.clients.split(",") if n]
     print(f"open-file limit {limit}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="machmal-sse-bench-") as tmp:
-        stack = Stack(Path(tmp))
+        stack = Stack(
+            Path(tmp),
+            environment={
+                # One machine sends every vote: lift the per-IP limits and the PoW burst.
+                "MACHMAL_VOTES_PER_IP_PER_MINUTE": "100000000",
+                "MACHMAL_VOTES_PER_IP_UA_PER_MINUTE": "100000000",
+                "MACHMAL_POW_BURST_VOTES_PER_IP": "100000000",
+            },
+        )
         stack.start()
         client = redis.Redis.from_url(stack.redis.url, decode_responses=True)
         try:

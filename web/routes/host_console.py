@@ -154,6 +154,11 @@ def competition_page(request: Request, cid: str) -> HTMLResponse:
     )
 
 
+def _competition_page_of(client: Any, did: str) -> str:
+    """Where a duel's form comes back to: its competition's console page."""
+    return f"/host/c/{store.get_duel(client, did).competition}"
+
+
 def _public_videos(client: Any, did: str) -> dict[str, dict[str, Any]]:
     return {team: video.public() for team, video in videos.videos_of_duel(client, did).items()}
 
@@ -221,7 +226,7 @@ def open_duel(
     request: Request, did: str, csrf: Field, closes_at: Annotated[str, Form()] = ""
 ) -> Response:
     client = request.app.state.store
-    back = f"/host/c/{store.get_duel(client, did).competition}"
+    back = _competition_page_of(client, did)
     require_videos = request.app.state.settings.require_approved_videos
 
     def action() -> None:
@@ -234,14 +239,14 @@ def open_duel(
 @router.post("/duels/{did}/close")
 def close_duel(request: Request, did: str, csrf: Field) -> Response:
     client = request.app.state.store
-    back = f"/host/c/{store.get_duel(client, did).competition}"
+    back = _competition_page_of(client, did)
     return _act(request, csrf, back, lambda: tournament.close_voting(client, did), "voting_closed")
 
 
 @router.post("/duels/{did}/walkover")
 def walkover(request: Request, did: str, csrf: Field, winner: Field, reason: Field) -> Response:
     client = request.app.state.store
-    back = f"/host/c/{store.get_duel(client, did).competition}"
+    back = _competition_page_of(client, did)
     return _act(
         request, csrf, back, lambda: tournament.walkover(client, did, winner, reason), "walkover"
     )
@@ -250,14 +255,14 @@ def walkover(request: Request, did: str, csrf: Field, winner: Field, reason: Fie
 @router.post("/duels/{did}/videos/{team_id}/approve")
 def approve_video(request: Request, did: str, team_id: str, csrf: Field) -> Response:
     client = request.app.state.store
-    back = f"/host/c/{store.get_duel(client, did).competition}"
+    back = _competition_page_of(client, did)
     return _act(request, csrf, back, lambda: videos.approve(client, did, team_id), "video_approved")
 
 
 @router.post("/duels/{did}/videos/{team_id}/reject")
 def reject_video(request: Request, did: str, team_id: str, csrf: Field, reason: Field) -> Response:
     client = request.app.state.store
-    back = f"/host/c/{store.get_duel(client, did).competition}"
+    back = _competition_page_of(client, did)
     return _act(
         request, csrf, back, lambda: videos.reject(client, did, team_id, reason), "video_rejected"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -28,10 +30,7 @@ async def _require_duel(request: Request, did: str) -> None:
     responses={200: {"content": {"image/svg+xml": {}}}},
 )
 async def qr_svg(did: str, request: Request) -> Response:
-    await _require_duel(request, did)
-    content = qr.vote_url(request.app.state.settings.public_url, did)
-    body = await run_in_threadpool(qr.svg, content)
-    return Response(body, media_type="image/svg+xml", headers=_CACHE)
+    return await _qr_image(request, did, qr.svg, "image/svg+xml")
 
 
 @router.get(
@@ -41,10 +40,16 @@ async def qr_svg(did: str, request: Request) -> Response:
     responses={200: {"content": {"image/png": {}}}},
 )
 async def qr_png(did: str, request: Request) -> Response:
+    return await _qr_image(request, did, qr.png, "image/png")
+
+
+async def _qr_image(
+    request: Request, did: str, draw: Callable[[str], bytes], media_type: str
+) -> Response:
     await _require_duel(request, did)
     content = qr.vote_url(request.app.state.settings.public_url, did)
-    body = await run_in_threadpool(qr.png, content)
-    return Response(body, media_type="image/png", headers=_CACHE)
+    body = await run_in_threadpool(draw, content)
+    return Response(body, media_type=media_type, headers=_CACHE)
 
 
 @router.get("/poster/duels/{did}", include_in_schema=False)
