@@ -10,6 +10,8 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:competitions`` | set | ids of all competitions |
 | ``mm:company-tokens`` | hash | sha256(invite token) -> "<cid> <company id>" |
 | ``mm:competition-slugs`` | hash | slug -> competition id |
+| ``mm:screen-keys`` | hash | sha256(screen key) -> "<cid> <screen id>" (venue admission) |
+| ``mm:code-index`` | hash | keyed hash of an attendee code -> competition id |
 | ``mm:c:{c:ID}`` | hash | competition record (title, slug, rule, ...) |
 | ``mm:c:{c:ID}:companies`` | hash | company id -> company JSON |
 | ``mm:c:{c:ID}:teams`` | hash | team id -> team JSON |
@@ -21,6 +23,14 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:c:{c:ID}:board:wins`` | zset | company id -> duels won |
 | ``mm:c:{c:ID}:board:team:<team>`` | hash | duel id -> team's official votes; ``<id>#v`` |
 | ``mm:c:{c:ID}:events`` | stream | capped log of live-board events (SSE resume) |
+| ``mm:c:{c:ID}:screens`` | hash | screen id -> screen JSON (name, state); keys stored hashed |
+| ``mm:c:{c:ID}:codes`` | hash | keyed code hash -> code JSON (number, state, voter, gen) |
+| ``mm:c:{c:ID}:codes:meta`` | hash | ``count`` of codes generated so far |
+| ``mm:c:{c:ID}:revoked`` | set | revoked admission subjects (``k:<hash>``, ``k:<hash>:<gen>``) |
+| ``mm:c:{c:ID}:claim-fail:<hash>`` | string | GCRA of wrong code entries per network; expires |
+| ``mm:c:{c:ID}:mail-rate:<kind>:<hash>`` | string | GCRA of verification mails per address,
+  domain, network |
+| ``mm:c:{c:ID}:verify-used:<id>`` | string | a one-time verification link was used; expires |
 | ``mm:d:{d:ID}`` | hash | duel record (competition, teams, status, window, ...) |
 | ``mm:d:{d:ID}:votes`` | stream | accepted votes, read by the tally consumer group |
 | ``mm:d:{d:ID}:voters`` | set | voter ids that voted in this duel (one vote each) |
@@ -30,10 +40,16 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:d:{d:ID}:tally`` | hash | ``floor`` (ids below are all counted), ``version`` |
 | ``mm:d:{d:ID}:quarantine`` | hash | group -> state; ``<group>/<team>`` -> votes |
 | ``mm:d:{d:ID}:quarantine:votes`` | stream | each quarantined vote (id, group, team) |
-| ``mm:d:{d:ID}:window:<bucket>`` | hash | votes per time bucket (fraud rules); expires |
 | ``mm:d:{d:ID}:tally-pending`` | string | SET NX EX 2 by the ingest; a tally job was asked for |
-| ``mm:d:{d:ID}:rate:<kind>:<hash>`` | string | GCRA throttle (kind token/ip/ipua/net); expires |
+| ``mm:d:{d:ID}:rate:<kind>:<hash>`` | string | GCRA throttle (token/ip/ipua; mint = new voters
+  per network); expires |
 | ``mm:d:{d:ID}:pow:used`` | zset | spent proof-of-work challenge ids -> expiry ms; expires |
+| ``mm:d:{d:ID}:present`` | hash | voter id -> "<presence slot> <marked at ms>" (venue mode) |
+| ``mm:d:{d:ID}:subjects`` | set | admission subjects (code / address hash) that voted here |
+| ``mm:d:{d:ID}:revoked`` | set | the competition's revoked subjects, mirrored for the ingest |
+| ``mm:d:{d:ID}:refused`` | hash | refusal code -> refused attempts (integrity summary) |
+| ``mm:d:{d:ID}:groups`` | hash | evidence subject -> votes; ``<subject>/<team>`` -> votes |
+| ``mm:d:{d:ID}:flags`` | hash | evidence subject -> the quarantine group holding it back |
 | ``mm:d:{d:ID}:videos`` | hash | team id -> video JSON; approved ones mirrored to the duel |
 | ``mm:heartbeat`` | string | last run of the worker heartbeat job |
 | ``mm:tally-sweep-queued`` | string | a tally sweep job is queued; expires |
@@ -42,9 +58,11 @@ one hash slot and the store runs unchanged on Redis Cluster.
 Pub/sub channel ``mm:events:<cid>`` carries "something changed" notes for the
 live board; RQ keeps its own ``rq:*`` keys.
 
-Per-vote personal traces (voter ids, keyed hashes of IP, network and user agent) live
-only in ``voters``, ``votes``, ``rate:*``, ``pow:used``, ``window:*``, the quarantine
-group names and ``quarantine:votes``; ``duels.privacy.purge`` removes them.
+Per-vote personal traces (voter ids, keyed hashes of IP, network, user agent and e-mail
+address, code bindings) live only in ``voters``, ``votes``, ``rate:*``, ``pow:used``,
+``present``, ``subjects``, ``groups``, ``flags``, the quarantine group names,
+``quarantine:votes``, the ``voter`` of each code and the competition's ``claim-fail:*``,
+``mail-rate:*`` and ``verify-used:*`` keys; ``duels.privacy.purge`` removes them.
 """
 
 from __future__ import annotations
@@ -54,6 +72,8 @@ COMPANY_TOKENS = "mm:company-tokens"
 COMPETITION_SLUGS = "mm:competition-slugs"
 HEARTBEAT = "mm:heartbeat"
 TALLY_SWEEP_QUEUED = "mm:tally-sweep-queued"
+SCREEN_KEYS = "mm:screen-keys"
+CODE_INDEX = "mm:code-index"
 
 
 def competition(cid: str) -> str:
@@ -144,8 +164,28 @@ def quarantine_votes(did: str) -> str:
     return f"{duel(did)}:quarantine:votes"
 
 
-def fraud_window(did: str, bucket: int) -> str:
-    return f"{duel(did)}:window:{bucket}"
+def present(did: str) -> str:
+    return f"{duel(did)}:present"
+
+
+def subjects(did: str) -> str:
+    return f"{duel(did)}:subjects"
+
+
+def duel_revoked(did: str) -> str:
+    return f"{duel(did)}:revoked"
+
+
+def refused(did: str) -> str:
+    return f"{duel(did)}:refused"
+
+
+def evidence_groups(did: str) -> str:
+    return f"{duel(did)}:groups"
+
+
+def evidence_flags(did: str) -> str:
+    return f"{duel(did)}:flags"
 
 
 def rate(did: str, kind: str, subject: str) -> str:
@@ -158,6 +198,34 @@ def pow_used(did: str) -> str:
 
 def videos(did: str) -> str:
     return f"{duel(did)}:videos"
+
+
+def screens(cid: str) -> str:
+    return f"{competition(cid)}:screens"
+
+
+def codes(cid: str) -> str:
+    return f"{competition(cid)}:codes"
+
+
+def codes_meta(cid: str) -> str:
+    return f"{competition(cid)}:codes:meta"
+
+
+def revoked(cid: str) -> str:
+    return f"{competition(cid)}:revoked"
+
+
+def claim_failures(cid: str, network_hash: str) -> str:
+    return f"{competition(cid)}:claim-fail:{network_hash}"
+
+
+def mail_rate(cid: str, kind: str, subject: str) -> str:
+    return f"{competition(cid)}:mail-rate:{kind}:{subject}"
+
+
+def verify_used(cid: str, link_id: str) -> str:
+    return f"{competition(cid)}:verify-used:{link_id}"
 
 
 def login_failures(client_hash: str) -> str:
@@ -180,5 +248,17 @@ def rate_pattern(did: str) -> str:
 
 
 def fraud_window_pattern(did: str) -> str:
-    """Every fraud-rule window bucket of the duel (``fraud_window(did, <bucket>)``)."""
+    """Fraud-rule window buckets (``<duel>:window:<n>``) of earlier versions, for purge."""
     return f"{_glob_literal(duel(did))}:window:*"
+
+
+def claim_failures_pattern(cid: str) -> str:
+    return f"{_glob_literal(competition(cid))}:claim-fail:*"
+
+
+def mail_rate_pattern(cid: str) -> str:
+    return f"{_glob_literal(competition(cid))}:mail-rate:*"
+
+
+def verify_used_pattern(cid: str) -> str:
+    return f"{_glob_literal(competition(cid))}:verify-used:*"

@@ -29,13 +29,13 @@ if #fields > 0 then
   local next_number = 1
   local renames = {}
   for i = 1, #fields, 2 do
-    local subject = string.match(fields[i], '^%a+%-[nu]%-([0-9a-f]+)$')
+    local subject = string.match(fields[i], '^%a+%-[nup]%-([0-9a-f]+)$')
     if subject and #subject < hash_chars then
       next_number = math.max(next_number, tonumber(subject, 16) + 1)
     end
   end
   for i = 1, #fields, 2 do
-    local prefix, subject = string.match(fields[i], '^(%a+%-[nu]%-)([0-9a-f]+)$')
+    local prefix, subject = string.match(fields[i], '^(%a+%-[nup]%-)([0-9a-f]+)$')
     if subject and #subject >= hash_chars then
       renames[fields[i]] = prefix .. string.format('%x', next_number)
       next_number = next_number + 1

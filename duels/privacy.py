@@ -119,6 +119,12 @@ def _purge_duel(client: redis.Redis, did: str) -> list[int]:
         keys.quarantine(did),
         keys.quarantine_votes(did),
         keys.pow_used(did),
+        # Who scanned which screen code, which code or address voted, which network
+        # passed its limit: all per-vote traces; the held-back counts stay in quarantine.
+        keys.present(did),
+        keys.subjects(did),
+        keys.evidence_groups(did),
+        keys.evidence_flags(did),
         *scanned,
     ]
     if _script is None:

@@ -12,6 +12,20 @@ import orjson
 RedisFields = dict[Any, Any]
 
 DuelStatus = Literal["pending", "voting", "closed", "decided"]
+# Who may vote (DESIGN.md "Who may vote"): phones at the venue that scanned the stage
+# screen's rotating code, holders of printed attendee codes, confirmed e-mail addresses,
+# or anyone with the link.
+AdmissionMode = Literal["venue", "codes", "verified", "open"]
+ADMISSION_MODES: tuple[AdmissionMode, ...] = ("venue", "codes", "verified", "open")
+
+
+def admission_mode(value: str | None, default: AdmissionMode = "open") -> AdmissionMode:
+    for mode in ADMISSION_MODES:
+        if value == mode:
+            return mode
+    return default
+
+
 DUEL_STATUSES: tuple[DuelStatus, ...] = ("pending", "voting", "closed", "decided")
 
 # No 0/o, 1/l/i: ids are read aloud and typed from posters.
@@ -30,6 +44,7 @@ class Competition:
     created_at: float
     audience_weight: float = 1.0
     tie_breakers: tuple[str, ...] = ("jury", "fewer_quarantined", "seeded_draw")
+    admission: AdmissionMode = "open"
 
     def to_redis(self) -> RedisFields:
         return {
@@ -39,6 +54,7 @@ class Competition:
             "created_at": repr(self.created_at),
             "audience_weight": repr(self.audience_weight),
             "tie_breakers": ",".join(self.tie_breakers),
+            "admission": self.admission,
         }
 
     @classmethod
@@ -50,6 +66,7 @@ class Competition:
             created_at=float(data.get("created_at", 0)),
             audience_weight=float(data.get("audience_weight", 1)),
             tie_breakers=tuple(filter(None, data.get("tie_breakers", "").split(","))),
+            admission=admission_mode(data.get("admission")),
         )
 
     def public(self) -> dict[str, Any]:
@@ -113,6 +130,10 @@ class Duel:
     decided_by: str = ""
     jury_home: float = 0.0
     jury_away: float = 0.0
+    # The host's choice for this duel ("" = the competition's); ``admission`` is the mode
+    # in force, fixed when voting opens.
+    admission_choice: str = ""
+    admission: str = ""
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -141,6 +162,8 @@ class Duel:
             "decided_by": self.decided_by,
             "jury_home": repr(self.jury_home),
             "jury_away": repr(self.jury_away),
+            "admission_choice": self.admission_choice,
+            "admission": self.admission,
         }
 
     @classmethod
@@ -168,5 +191,7 @@ class Duel:
             decided_by=data.get("decided_by", ""),
             jury_home=float(data.get("jury_home") or 0),
             jury_away=float(data.get("jury_away") or 0),
+            admission_choice=data.get("admission_choice", ""),
+            admission=data.get("admission", ""),
             extra={k: v for k, v in data.items() if k not in known},
         )

@@ -54,14 +54,56 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".machmal")
     default_language: Literal["de", "en"] = "de"
 
-    # Voting limits (see DESIGN.md, fraud throttling).
+    # Voting limits (see DESIGN.md, fraud throttling). The per-IP limits apply in the
+    # "open" admission mode only: elsewhere admission decides who votes, and a venue's
+    # Wi-Fi is one IP.
     votes_per_ip_per_minute: int = Field(default=600, ge=1)
     votes_per_ip_ua_per_minute: int = Field(default=120, ge=1)
     votes_per_token_per_minute: int = Field(default=20, ge=1)
     pow_difficulty: int = Field(default=0, ge=0, le=28, description="Leading zero bits asked.")
     pow_burst_difficulty: int = Field(default=14, ge=0, le=28)
-    pow_burst_votes_per_ip: int = Field(default=200, ge=1)
+    pow_burst_new_voters_per_minute: int = Field(
+        default=30,
+        ge=1,
+        description="Open mode: a network minting more new voter cookies per duel and minute "
+        "than this is asked the burst difficulty.",
+    )
     challenge_ttl_seconds: int = Field(default=300, ge=10)
+
+    # Admission (voting/admission.py): who may vote, per competition or duel.
+    presence_rotate_seconds: int = Field(
+        default=20, ge=5, le=600, description="Venue mode: the screen's code changes this often."
+    )
+    presence_grace_seconds: int = Field(
+        default=40, ge=0, le=3600, description="A code is still accepted this long after it left."
+    )
+    presence_valid_seconds: int = Field(
+        default=1800, ge=30, description="A phone that scanned may vote in that duel this long."
+    )
+    presence_phones_per_code: int = Field(
+        default=400,
+        ge=1,
+        description="More votes admitted by one rotating code than this: held back as relayed.",
+    )
+    code_second_phone: Literal["refuse", "move"] = Field(
+        default="refuse",
+        description="A code claimed on a second phone: refused (a host can release it), or "
+        "moved to the new phone (the old one loses it).",
+    )
+    code_claim_failures_per_minute: int = Field(
+        default=10, ge=1, description="Wrong attendee codes one network may type per minute."
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://user:pass@host:587 (STARTTLS when offered; ?starttls=require "
+        "insists), smtps://host:465 (implicit TLS). Unset: development logs the links.",
+    )
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_from: str = Field(default="Mach mal <noreply@localhost>", max_length=200)
+    verify_link_seconds: int = Field(default=900, ge=60, description="Verification link life.")
+    verify_mails_per_address_per_hour: int = Field(default=3, ge=1)
+    verify_mails_per_domain_per_hour: int = Field(default=300, ge=1)
+    verify_mails_per_network_per_hour: int = Field(default=30, ge=1)
 
     # Tally worker (workers/tally.py): batches, take-over of a dead worker's batch, sweep.
     tally_batch_size: int = Field(default=500, ge=1, le=10_000)
@@ -71,17 +113,14 @@ class Settings(BaseSettings):
     tally_sweep_seconds: float = Field(default=2.0, gt=0)
     worker_log_jobs: bool = Field(default=False, description="Log every RQ job at INFO.")
 
-    # Fraud rules of the tally (voting/rules.py): quarantine, never drop.
-    fraud_bucket_seconds: int = Field(default=5, ge=1, description="Counting granularity.")
-    fraud_window_seconds: int = Field(default=60, ge=1, description="Concentration window.")
-    fraud_burst_seconds: int = Field(default=10, ge=1, description="Velocity window.")
-    fraud_burst_votes: int = Field(
-        default=150, ge=1, description="More votes than this from one network per burst window."
+    # Fraud rules of the tally (voting/rules.py): hold back, never drop; judged over the
+    # duel's whole voting window, so earlier votes of a group are held back too.
+    fraud_votes_per_network: int = Field(
+        default=20,
+        ge=1,
+        description="Open mode: a network with more votes than this in one duel is held back.",
     )
-    fraud_network_share: float = Field(default=0.5, gt=0, le=1)
-    fraud_network_min_votes: int = Field(default=100, ge=1)
-    fraud_agent_share: float = Field(default=0.8, gt=0, le=1)
-    fraud_agent_min_votes: int = Field(default=300, ge=1)
+    evidence_bucket_seconds: int = Field(default=5, ge=1, description="Timeline granularity.")
 
     # Request bodies other than uploads (web/limits.py).
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
@@ -124,6 +163,11 @@ class Settings(BaseSettings):
                 "pub/sub, which do not run on a Redis Cluster"
             )
         return self
+
+    @property
+    def mail_ready(self) -> bool:
+        """Verification mail can go out: over SMTP, or to the log outside production."""
+        return self.smtp_url is not None or self.mode != "production"
 
     @property
     def secure_cookies(self) -> bool:

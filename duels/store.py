@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 
 from duels import keys
 from duels.errors import Conflict, Invalid, NotFound
-from duels.records import Company, Competition, Duel, Team, new_id
+from duels.records import AdmissionMode, Company, Competition, Duel, Team, new_id
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _FIRST_NAME = re.compile(r"^[^\W\d_][^\W\d_'’ -]*(?:['’ -][^\W\d_]+)?$")
@@ -34,6 +34,7 @@ def create_competition(
     *,
     audience_weight: float = 1.0,
     tie_breakers: tuple[str, ...] = ("jury", "fewer_quarantined", "seeded_draw"),
+    admission: AdmissionMode = "open",
 ) -> Competition:
     title = _required_text(title, "title", 120)
     slug = slug or _slugify(title)
@@ -48,6 +49,7 @@ def create_competition(
         created_at=time.time(),
         audience_weight=audience_weight,
         tie_breakers=tie_breakers,
+        admission=admission,
     )
     if not client.hsetnx(keys.COMPETITION_SLUGS, slug, competition.id):
         raise Conflict(f"The slug {slug!r} is taken.", code="slug_taken")

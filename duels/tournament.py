@@ -17,7 +17,7 @@ import orjson
 import redis
 
 import bracket as engine
-from duels import events, keys, store, videos
+from duels import admission, events, keys, store, videos
 from duels.errors import Conflict, Invalid
 from duels.records import Competition, Duel, Team, new_id
 
@@ -97,6 +97,7 @@ def open_voting(
     show_results: bool | None = None,
     actor: str = "host",
     require_videos: bool = False,
+    mail_ready: bool = True,
 ) -> Duel:
     duel = store.get_duel(client, did)
     if duel.status not in ("pending", "closed"):
@@ -114,15 +115,25 @@ def open_voting(
         raise Invalid("The end time is not a date.", code="invalid_time")
     if closes_at is not None and closes_at <= now:
         raise Invalid("The end time must lie in the future.", code="closes_in_past")
+    mode = admission.prepare_opening(client, duel, mail_ready=mail_ready)
     fields: dict[Any, Any] = {
         "status": "voting",
         "opens_at": repr(now),
         "closes_at": _time(closes_at),
+        "admission": mode,
     }
     if show_results is not None:
         fields["show_results"] = "1" if show_results else "0"
     client.hset(keys.duel(did), mapping=fields)
-    store.audit(client, duel.competition, actor, "open_voting", duel=did, closes_at=closes_at)
+    store.audit(
+        client,
+        duel.competition,
+        actor,
+        "open_voting",
+        duel=did,
+        closes_at=closes_at,
+        admission=mode,
+    )
     events.publish(client, duel.competition, "duel", {"duel": did, "status": "voting"})
     return store.get_duel(client, did)
 

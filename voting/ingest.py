@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from duels import errors, keys
 from duels.connection import connect_queue
 from duels.settings import Settings
+from voting.admission import AdmissionPass, AdmissionSecrets
 from voting.batcher import ScriptBatcher
 from voting.tokens import SolvedChallenge, VoteSecrets
 from workers import queues
@@ -52,6 +54,7 @@ class Ballot:
     ip_hash: str
     ip_agent_hash: str
     proof: SolvedChallenge | None = None
+    admission: AdmissionPass | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,11 @@ class VoteIngest:
     def __init__(self, client: aioredis.Redis, settings: Settings) -> None:
         self.settings = settings
         self.secrets = VoteSecrets(settings.secret_key_value())
+        self.admission = AdmissionSecrets(
+            settings.secret_key_value(),
+            rotate_seconds=settings.presence_rotate_seconds,
+            grace_seconds=settings.presence_grace_seconds,
+        )
         self.batcher = ScriptBatcher(client, SCRIPT, timeout=settings.redis_timeout * 2)
         self._limits = (
             str(settings.votes_per_token_per_minute),
@@ -73,14 +81,15 @@ class VoteIngest:
             str(settings.votes_per_ip_ua_per_minute),
             str(settings.pow_difficulty),
             str(settings.pow_burst_difficulty),
-            str(settings.pow_burst_votes_per_ip),
+            str(settings.pow_burst_new_voters_per_minute),
         )
+        self._presence_ms = str(settings.presence_valid_seconds * 1000)
         self._queue: Queue | None = None
         self._jobs: set[asyncio.Task[None]] = set()
 
     async def cast(self, ballot: Ballot) -> Accepted:
         did = ballot.duel_id
-        proof = ballot.proof
+        proof, admitted = ballot.proof, ballot.admission
         result = await self.batcher.call(
             (
                 keys.duel(did),
@@ -91,8 +100,12 @@ class VoteIngest:
                 keys.rate(did, "token", ballot.voter_id),
                 keys.rate(did, "ip", ballot.ip_hash),
                 keys.rate(did, "ipua", ballot.ip_agent_hash),
-                keys.rate(did, "net", ballot.network_hash),
+                mint_key(did, ballot.network_hash),
                 keys.pow_used(did),
+                keys.present(did),
+                keys.subjects(did),
+                keys.duel_revoked(did),
+                keys.refused(did),
             ),
             (
                 ballot.team_id,
@@ -104,6 +117,11 @@ class VoteIngest:
                 str(proof.difficulty) if proof else "-1",
                 proof.challenge_id if proof else "",
                 str(proof.expires_at) if proof else "0",
+                admitted.kind if admitted else "",
+                admitted.subject_id if admitted else "",
+                admitted.binding_id if admitted else "",
+                admitted.competition if admitted else "",
+                self._presence_ms,
             ),
         )
         outcome = result[0]
@@ -146,7 +164,23 @@ class VoteIngest:
             log.warning("tally enqueue for %s failed: %s", did, exc)
 
 
+_ADMISSION_REFUSALS = {
+    "presence_required": "Scan the code on the screen at the venue to vote in this duel.",
+    "code_required": "Enter or scan your attendee code to vote in this duel.",
+    "email_required": "Confirm your e-mail address to vote in this duel.",
+    "admission_revoked": "Your code or address may no longer vote here.",
+}
+
+
+def mint_key(did: str, network_hash: str, now: float | None = None) -> str:
+    """The counter of new voter cookies a network minted for this duel this minute."""
+    minute = int((time.time() if now is None else now) // 60)
+    return keys.rate(did, "mint", f"{network_hash}:{minute}")
+
+
 def _refusal(outcome: str, result: list[object]) -> errors.DomainError:
+    if outcome in _ADMISSION_REFUSALS:
+        return errors.Forbidden(_ADMISSION_REFUSALS[outcome], code=outcome)
     if outcome == "already_voted":
         return errors.Conflict("You have already voted in this duel.", code="already_voted")
     if outcome == "voting_closed":
@@ -176,11 +210,18 @@ async def required_difficulty(
     difficulty = settings.pow_difficulty
     if settings.pow_burst_difficulty <= difficulty:
         return difficulty
-    stored, clock = await asyncio.gather(
-        client.get(keys.rate(did, "net", network_hash)), client.time()
+    minted, mode = await asyncio.gather(
+        client.get(mint_key(did, network_hash)), client.hget(keys.duel(did), "admission")
     )
-    now_us = clock[0] * 1_000_000 + clock[1]  # the script keeps arrival times in µs
-    interval = 60_000_000 / settings.pow_burst_votes_per_ip
-    if stored is not None and float(stored) - now_us >= 60_000_000 - interval / 2:
+    if mode in (None, "", "open") and int(minted or 0) > settings.pow_burst_new_voters_per_minute:
         return settings.pow_burst_difficulty
     return difficulty
+
+
+async def record_new_voter(client: aioredis.Redis, did: str, network_hash: str) -> None:
+    """Count a voter cookie minted for this duel (open mode's burst detector)."""
+    key = mint_key(did, network_hash)
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        await pipe.execute()

@@ -37,6 +37,8 @@ class DuelView:
     closes_at: float | None
     show_results: bool
     sides: tuple[Side, ...]
+    admission: str = "open"  # the mode in force (fixed when voting opened)
+    admission_choice: str = ""  # the host's choice for the duel before it opens
 
     def is_open(self, now: float | None = None) -> bool:
         now = time.time() if now is None else now
@@ -109,15 +111,45 @@ async def load_duel(client: aioredis.Redis, did: str) -> DuelView | None:
         closes_at=_epoch(record.get("closes_at")),
         show_results=record.get("show_results") == "1",
         sides=tuple(sides),
+        admission=record.get("admission") or "open",
+        admission_choice=record.get("admission_choice", ""),
     )
 
 
+@dataclass(frozen=True, slots=True)
+class VoterState:
+    voted: bool
+    counts: dict[str, int]  # provisional counts per team
+    present: bool = False  # venue mode: scanned a code of the screen lately
+
+
 async def voter_state(
-    client: aioredis.Redis, did: str, voter_id: str | None
-) -> tuple[bool, dict[str, int]]:
-    """(has this voter voted here, provisional counts per team)."""
+    client: aioredis.Redis,
+    did: str,
+    voter_id: str | None,
+    subject: str | None = None,
+    *,
+    valid_ms: int = 0,
+) -> VoterState:
+    """Has this voter (or its admission subject) voted here, is it marked present, and
+    the provisional counts: one round trip."""
     async with client.pipeline(transaction=False) as pipe:
         pipe.sismember(keys.voters(did), voter_id or "")
         pipe.hgetall(keys.provisional(did))
-        voted, counts = await pipe.execute()
-    return bool(voted) and bool(voter_id), {team: int(n) for team, n in counts.items()}
+        pipe.hget(keys.present(did), voter_id or "")
+        pipe.sismember(keys.subjects(did), subject or "")
+        voted, counts, mark, subject_voted = await pipe.execute()
+    present = False
+    if voter_id and mark:
+        _, _, marked = str(mark).partition(" ")
+        present = marked.isdigit() and time.time() * 1000 - int(marked) <= valid_ms
+    return VoterState(
+        voted=(bool(voted) and bool(voter_id)) or (bool(subject_voted) and bool(subject)),
+        counts={team: int(n) for team, n in counts.items()},
+        present=present,
+    )
+
+
+async def mark_present(client: aioredis.Redis, did: str, voter_id: str, slot: int) -> None:
+    """Venue mode: this voter scanned the screen's code of ``slot`` just now."""
+    await client.hset(keys.present(did), voter_id, f"{slot:x} {int(time.time() * 1000)}")

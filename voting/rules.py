@@ -1,75 +1,61 @@
-"""Fraud rules of the tally (DESIGN.md, fraud throttling, layer 4): which votes go to
-quarantine instead of the official count. Pure functions, no I/O.
+"""Fraud rules of the tally (DESIGN.md, fraud throttling, layer 4): which votes are held
+back (quarantined) instead of counted. Pure functions, no I/O.
 
-Votes are counted per time bucket (``bucket_seconds``) and per field: ``*`` (all votes of
-the duel), ``n:<network hash>`` and ``u:<user-agent hash>``. A vote is judged against the
-buckets of its window, the votes before it included:
+Each vote has at most one evidence subject, chosen by the duel's admission mode:
 
-- burst (velocity): more than ``burst_votes`` votes from its network in the burst window;
-- concentration: its network (user agent) has at least ``*_min_votes`` votes in the window
-  and more than ``*_share`` of all the duel's votes there.
+- ``open``: its network (``n:<hash>``). A network with more than ``votes_per_network``
+  votes in the duel is held back, all of them: the rule is judged over the whole voting
+  window, so the votes before the limit are held back too (no free first ones).
+- ``venue``: the rotating code that admitted the phone (``p:<slot>``). More votes than
+  ``phones_per_code`` through one code point to a code relayed off the hall.
+- ``codes`` / ``verified``: none; one vote per code or address is enforced at ingest.
 
-A quarantined vote belongs to a group ``<reason>-<kind>-<hash>`` (kind ``n`` network,
-``u`` user agent) that a host can include or exclude as a whole. Nothing is dropped:
-:func:`judge` returns exactly one verdict per vote.
+A network (or code) of a venue is not a reason in venue mode: a hall is one NAT.
+
+The tally script counts every vote into its subject and, when a subject passes its limit,
+moves the subject's official votes into the quarantine group :func:`group_of` names,
+which a host includes or excludes as a whole. Nothing is dropped.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from duels.settings import Settings
 
-TOTAL = "*"
-Reason = Literal["burst", "concentration"]
-Kind = Literal["n", "u"]
-REASONS: tuple[Reason, ...] = ("burst", "concentration")
-KINDS: tuple[Kind, ...] = ("n", "u")
-
-# Window counts: bucket -> field (``*``, ``n:<hash>``, ``u:<hash>``) -> votes.
-Counts = Mapping[int, Mapping[str, int]]
-
-_GROUP = re.compile(r"^(burst|concentration)-([nu])-([0-9a-f]{1,64})$")
+Reason = Literal["volume", "relay", "burst", "concentration"]
+Kind = Literal["n", "u", "p"]
+REASONS: tuple[Reason, ...] = ("volume", "relay", "burst", "concentration")
+KINDS: tuple[Kind, ...] = ("n", "u", "p")
+# The rule each subject kind is judged by; burst/concentration are kept for groups of
+# earlier versions.
+REASON_OF_KIND: dict[str, Reason] = {"n": "volume", "p": "relay"}
+_GROUP = re.compile(r"^(volume|relay|burst|concentration)-([nup])-([0-9a-f]{1,64})$")
+NO_LIMIT = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    bucket_seconds: int = 5
-    window_seconds: int = 60
-    burst_seconds: int = 10
-    burst_votes: int = 150
-    network_share: float = 0.5
-    network_min_votes: int = 100
-    agent_share: float = 0.8
-    agent_min_votes: int = 300
+    votes_per_network: int = 20
+    phones_per_code: int = 400
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Thresholds:
         return cls(
-            bucket_seconds=settings.fraud_bucket_seconds,
-            window_seconds=settings.fraud_window_seconds,
-            burst_seconds=settings.fraud_burst_seconds,
-            burst_votes=settings.fraud_burst_votes,
-            network_share=settings.fraud_network_share,
-            network_min_votes=settings.fraud_network_min_votes,
-            agent_share=settings.fraud_agent_share,
-            agent_min_votes=settings.fraud_agent_min_votes,
+            votes_per_network=settings.fraud_votes_per_network,
+            phones_per_code=settings.presence_phones_per_code,
         )
 
-    @property
-    def window_buckets(self) -> int:
-        return max(1, math.ceil(self.window_seconds / self.bucket_seconds))
-
-    @property
-    def burst_buckets(self) -> int:
-        return max(1, math.ceil(self.burst_seconds / self.bucket_seconds))
-
-    def bucket_of(self, at_ms: int) -> int:
-        return at_ms // (self.bucket_seconds * 1000)
+    def limit_for(self, subject: str) -> int:
+        """Votes a subject may have in a duel before it is held back (0: no limit)."""
+        if subject.startswith("n:"):
+            return self.votes_per_network
+        if subject.startswith("p:"):
+            return self.phones_per_code
+        return NO_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +66,8 @@ class Vote:
     team: str
     network: str = ""
     agent: str = ""
+    mode: str = "open"
+    subject: str = ""  # the admission subject recorded at ingest (p:, k:, e:)
 
     @property
     def at_ms(self) -> int:
@@ -93,12 +81,23 @@ class Vote:
             team=fields.get("t", ""),
             network=fields.get("n", ""),
             agent=fields.get("u", ""),
+            mode=fields.get("a") or "open",
+            subject=fields.get("s", ""),
         )
+
+
+def evidence_subject(vote: Vote) -> str:
+    """The subject a vote is judged by ("" = none): see the module doc."""
+    if vote.mode == "open":
+        return f"n:{vote.network}" if vote.network else ""
+    if vote.mode == "venue" and vote.subject.startswith("p:"):
+        return vote.subject
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """Why a vote is quarantined; the group is what a host reviews."""
+    """Why a subject's votes are held back; the group is what a host reviews."""
 
     reason: Reason
     kind: Kind
@@ -107,6 +106,25 @@ class Verdict:
     @property
     def group(self) -> str:
         return f"{self.reason}-{self.kind}-{self.subject}"
+
+
+def group_of(subject: str) -> str:
+    """The quarantine group of an evidence subject (``n:ab12`` -> ``volume-n-ab12``)."""
+    verdict = verdict_of(subject)
+    return verdict.group if verdict else ""
+
+
+def verdict_of(subject: str) -> Verdict | None:
+    kind, _, value = subject.partition(":")
+    reason = REASON_OF_KIND.get(kind)
+    if reason is None or not value:
+        return None
+    return Verdict(reason, kind, _hex(value))  # type: ignore[arg-type]
+
+
+def _hex(value: str) -> str:
+    # Group names carry hex subjects only (presence slots are hex already).
+    return value if re.fullmatch(r"[0-9a-f]{1,64}", value) else value.encode().hex()[:64]
 
 
 def parse_group(group: str) -> Verdict | None:
@@ -118,78 +136,12 @@ def parse_group(group: str) -> Verdict | None:
     return Verdict(reason, kind, subject)  # type: ignore[arg-type]
 
 
-def vote_fields(vote: Vote) -> tuple[str, ...]:
-    """The count fields one vote adds to (its bucket's total, network, user agent)."""
-    fields = [TOTAL]
-    if vote.network:
-        fields.append(f"n:{vote.network}")
-    if vote.agent:
-        fields.append(f"u:{vote.agent}")
-    return tuple(fields)
-
-
-def fields_needed(votes: Iterable[Vote], thresholds: Thresholds) -> dict[int, set[str]]:
-    """Which prior counts :func:`judge` reads for these votes: bucket -> fields."""
-    needed: dict[int, set[str]] = {}
-    span = max(thresholds.window_buckets, thresholds.burst_buckets)
-    for vote in votes:
-        last = thresholds.bucket_of(vote.at_ms)
-        for bucket in range(last - span + 1, last + 1):
-            needed.setdefault(bucket, set()).update(vote_fields(vote))
-    return needed
-
-
-def record(
-    counts: Counts, votes: Iterable[Vote], thresholds: Thresholds
-) -> dict[int, dict[str, int]]:
-    """``counts`` plus ``votes`` (what the tally script adds for the votes it counts)."""
-    updated = {bucket: dict(fields) for bucket, fields in counts.items()}
-    for vote in votes:
-        bucket = updated.setdefault(thresholds.bucket_of(vote.at_ms), {})
-        for name in vote_fields(vote):
-            bucket[name] = bucket.get(name, 0) + 1
-    return updated
-
-
-def judge(votes: Sequence[Vote], prior: Counts, thresholds: Thresholds) -> list[Verdict | None]:
-    """One verdict per vote, in order: None counts officially, a Verdict quarantines.
-
-    ``prior`` holds the votes tallied before this batch (at least the fields of
-    :func:`fields_needed`); each vote of the batch counts towards the ones after it.
-    """
-    counts = {bucket: dict(fields) for bucket, fields in prior.items()}
-
-    def window_sum(last: int, buckets: int, name: str) -> int:
-        return sum(counts.get(b, {}).get(name, 0) for b in range(last - buckets + 1, last + 1))
-
-    verdicts: list[Verdict | None] = []
-    for vote in votes:
-        last = thresholds.bucket_of(vote.at_ms)
-        bucket = counts.setdefault(last, {})
-        for name in vote_fields(vote):
-            bucket[name] = bucket.get(name, 0) + 1
-        total = window_sum(last, thresholds.window_buckets, TOTAL)
-        verdict: Verdict | None = None
-        if vote.network:
-            network = f"n:{vote.network}"
-            if window_sum(last, thresholds.burst_buckets, network) > thresholds.burst_votes:
-                verdict = Verdict("burst", "n", vote.network)
-            elif _concentrated(
-                window_sum(last, thresholds.window_buckets, network),
-                total,
-                thresholds.network_min_votes,
-                thresholds.network_share,
-            ):
-                verdict = Verdict("concentration", "n", vote.network)
-        if verdict is None and vote.agent:
-            agent_votes = window_sum(last, thresholds.window_buckets, f"u:{vote.agent}")
-            if _concentrated(
-                agent_votes, total, thresholds.agent_min_votes, thresholds.agent_share
-            ):
-                verdict = Verdict("concentration", "u", vote.agent)
-        verdicts.append(verdict)
-    return verdicts
-
-
-def _concentrated(votes: int, total: int, min_votes: int, share: float) -> bool:
-    return votes >= min_votes and votes > share * total
+def describe(verdict: Verdict, limit: int | None = None) -> str:
+    """A host-readable reason (English; the console translates by reason)."""
+    if verdict.reason == "volume":
+        return f"more than {limit or 'the allowed'} votes from one network in this duel"
+    if verdict.reason == "relay":
+        return f"one screen code admitted more than {limit or 'the allowed'} phones"
+    if verdict.reason == "burst":
+        return "a burst of votes from one network"
+    return "votes concentrated on one network or browser"

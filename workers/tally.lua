@@ -3,15 +3,21 @@
 --
 -- tally: count a batch of votes exactly once and acknowledge it.
 --   KEYS: 1 votes stream, 2 official hash, 3 tallied set, 4 tally state hash,
---         5 quarantine hash, 6 quarantine votes stream, 7.. window bucket hashes
---   ARGV: 2 consumer group, 3 bucket ttl (s), 4 number of votes, then per vote six values:
---         stream id, team, bucket key (index into KEYS from 7 on, 1-based), network hash,
---         user-agent hash, quarantine group ("" = count officially)
+--         5 quarantine hash, 6 evidence groups hash, 7 evidence flags hash
+--   ARGV: 2 consumer group, 3 home team, 4 away team, 5 number of votes, then per vote five
+--         values: stream id, team, evidence subject ("" = none), its quarantine group, the
+--         subject's limit of votes in the duel (0 = none)
 --   A vote is counted only if its id is not below the state's "floor" (every id below it is
 --   known to be counted) and it is new to the tallied set; the whole batch is XACKed. The
 --   floor then moves up to the oldest still pending id (or just past the last delivered one)
 --   and the set drops the ids below it, so it only holds ids counted out of order.
---   Returns {counted, quarantined, version, official hash as a flat list}.
+--   Each counted vote adds to its subject ("<subject>" and "<subject>/<team>" in the groups
+--   hash). When a subject passes its limit it is flagged (flags hash: subject -> group) and
+--   ALL its votes are held back: those counted before move from "<team>" to "q:<team>" in
+--   the official hash (the rule is judged over the whole window), later ones go there
+--   directly; "<group>/<team>" in the quarantine hash counts them for the host's review.
+--   Returns {counted, quarantined (this batch, moved ones included), version, official
+--   hash as a flat list, groups flagged by this batch}.
 --
 -- review: a host includes or excludes a quarantine group.
 --   KEYS: 1 official hash, 2 quarantine hash, 3 tally state hash
@@ -48,44 +54,72 @@ end
 
 if op == 'tally' then
   local stream, official, tallied, state = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-  local quarantine, quarantine_votes = KEYS[5], KEYS[6]
-  local group, ttl, n = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+  local quarantine, groups, flags = KEYS[5], KEYS[6], KEYS[7]
+  local group, n = ARGV[2], tonumber(ARGV[5])
+  local teams = {}
+  for _, team in ipairs({ARGV[3], ARGV[4]}) do
+    if team ~= '' then teams[#teams + 1] = team end
+  end
   local floor = redis.call('HGET', state, 'floor') or '0-0'
   local counted, quarantined = 0, 0
-  local touched = {}
+  local flagged = {}
   local ids = {}
+
+  -- Hold back a subject's votes counted so far (all but the one being counted now).
+  local function flag(subject, held, review, current_team)
+    redis.call('HSET', flags, subject, held)
+    flagged[#flagged + 1] = held
+    for _, team in ipairs(teams) do
+      local before = tonumber(redis.call('HGET', groups, subject .. '/' .. team) or '0')
+      if team == current_team then before = before - 1 end
+      if before > 0 then
+        quarantined = quarantined + before
+        redis.call('HINCRBY', quarantine, held .. '/' .. team, before)
+        if review ~= 'included' then
+          redis.call('HINCRBY', official, team, -before)
+          redis.call('HINCRBY', official, 'q:' .. team, before)
+        end
+      end
+    end
+  end
+
   for i = 0, n - 1 do
-    local base = 5 + i * 6
-    local id, team, bucket = ARGV[base], ARGV[base + 1], KEYS[6 + tonumber(ARGV[base + 2])]
-    local network, agent, verdict = ARGV[base + 3], ARGV[base + 4], ARGV[base + 5]
+    local base = 6 + i * 5
+    local id, team, subject = ARGV[base], ARGV[base + 1], ARGV[base + 2]
+    local quarantine_group, limit = ARGV[base + 3], tonumber(ARGV[base + 4])
     ids[#ids + 1] = id
     if not id_less(id, floor) and redis.call('SADD', tallied, id) == 1 then
       counted = counted + 1
-      if verdict == '' then
-        redis.call('HINCRBY', official, team, 1)
-      else
-        quarantined = quarantined + 1
-        local review = redis.call('HGET', quarantine, verdict)
-        if not review then
-          review = 'pending'
-          redis.call('HSET', quarantine, verdict, review)
+      local held = nil
+      if subject ~= '' then
+        local total = redis.call('HINCRBY', groups, subject, 1)
+        redis.call('HINCRBY', groups, subject .. '/' .. team, 1)
+        held = redis.call('HGET', flags, subject)
+        if not held and limit > 0 and total > limit and quarantine_group ~= '' then
+          held = quarantine_group
+          local review = redis.call('HGET', quarantine, held)
+          if not review then
+            review = 'pending'
+            redis.call('HSET', quarantine, held, review)
+          end
+          flag(subject, held, review, team)
         end
-        redis.call('HINCRBY', quarantine, verdict .. '/' .. team, 1)
+      end
+      if held then
+        quarantined = quarantined + 1
+        local review = redis.call('HGET', quarantine, held) or 'pending'
+        redis.call('HINCRBY', quarantine, held .. '/' .. team, 1)
         -- An included group is trusted: its later votes count as well.
         if review == 'included' then
           redis.call('HINCRBY', official, team, 1)
         else
           redis.call('HINCRBY', official, 'q:' .. team, 1)
         end
-        redis.call('XADD', quarantine_votes, '*', 'id', id, 'g', verdict, 't', team)
+      else
+        redis.call('HINCRBY', official, team, 1)
       end
-      redis.call('HINCRBY', bucket, '*', 1)
-      if network ~= '' then redis.call('HINCRBY', bucket, 'n:' .. network, 1) end
-      if agent ~= '' then redis.call('HINCRBY', bucket, 'u:' .. agent, 1) end
-      touched[bucket] = true
     end
   end
-  for bucket in pairs(touched) do redis.call('EXPIRE', bucket, ttl) end
   for i = 1, #ids, 500 do
     redis.call('XACK', stream, group, unpack(ids, i, math.min(i + 499, #ids)))
   end
@@ -114,7 +148,7 @@ if op == 'tally' then
   end
   local version = tonumber(redis.call('HGET', state, 'version') or '0')
   if counted > 0 then version = redis.call('HINCRBY', state, 'version', 1) end
-  return {counted, quarantined, version, redis.call('HGETALL', official)}
+  return {counted, quarantined, version, redis.call('HGETALL', official), flagged}
 end
 
 if op == 'review' then

@@ -144,9 +144,14 @@ def _read(client: redis.Redis, consumer: str, stream: str, start: str, size: int
 
 
 def count_batch(
-    client: redis.Redis, settings: Settings, did: str, entries: Sequence[Entry]
+    client: redis.Redis,
+    settings: Settings,
+    did: str,
+    entries: Sequence[Entry],
+    teams: Sequence[str] = ("", ""),
 ) -> BatchResult:
-    """Judge ``entries`` and count them in one atomic step, acknowledging them.
+    """Count ``entries`` in one atomic step, acknowledging them; a subject passing its
+    limit is held back with all its votes (:mod:`voting.rules`).
 
     Safe to call again with the same entries (e.g. after a crash right after the
     script ran): ids counted before are skipped.
@@ -163,23 +168,16 @@ def count_batch(
     ]
     if not votes:
         return BatchResult(0, 0, 0, {})
-    verdicts = rules.judge(votes, _prior_counts(client, did, votes, thresholds), thresholds)
-    buckets = sorted({thresholds.bucket_of(vote.at_ms) for vote in votes})
-    bucket_index = {bucket: position for position, bucket in enumerate(buckets, start=1)}
-    args: list[str | int | float] = [
-        "tally",
-        GROUP,
-        thresholds.window_buckets * thresholds.bucket_seconds * 2,
-        len(votes),
-    ]
-    for vote, verdict in zip(votes, verdicts, strict=True):
+    home, away = [*teams, "", ""][:2]
+    args: list[str | int | float] = ["tally", GROUP, home, away, len(votes)]
+    for vote in votes:
+        subject = rules.evidence_subject(vote)
         args += [
             vote.id,
             vote.team,
-            bucket_index[thresholds.bucket_of(vote.at_ms)],
-            vote.network,
-            vote.agent,
-            verdict.group if verdict else "",
+            subject,
+            rules.group_of(subject) if subject else "",
+            thresholds.limit_for(subject) if subject else 0,
         ]
     script_keys = [
         keys.votes(did),
@@ -187,28 +185,13 @@ def count_batch(
         keys.tallied(did),
         keys.tally_state(did),
         keys.quarantine(did),
-        keys.quarantine_votes(did),
-        *(keys.fraud_window(did, bucket) for bucket in buckets),
+        keys.evidence_groups(did),
+        keys.evidence_flags(did),
     ]
-    counted, quarantined, version, official = _run(client, script_keys, args)
+    counted, quarantined, version, official, flagged = _run(client, script_keys, args)
+    for group in flagged:
+        log.info("duel %s: votes of %s held back for review", did, group)
     return BatchResult(int(counted), int(quarantined), int(version), _pairs(official))
-
-
-def _prior_counts(
-    client: redis.Redis, did: str, votes: Sequence[rules.Vote], thresholds: rules.Thresholds
-) -> dict[int, dict[str, int]]:
-    needed = {
-        bucket: sorted(names) for bucket, names in rules.fields_needed(votes, thresholds).items()
-    }
-    pipe = client.pipeline(transaction=False)
-    for bucket, names in needed.items():
-        pipe.hmget(keys.fraud_window(did, bucket), names)
-    prior: dict[int, dict[str, int]] = {}
-    for (bucket, names), values in zip(needed.items(), pipe.execute(), strict=True):
-        found = {name: int(value) for name, value in zip(names, values, strict=True) if value}
-        if found:
-            prior[bucket] = found
-    return prior
 
 
 def tally(
@@ -230,7 +213,7 @@ def tally(
     deadline = time.monotonic() + budget_seconds
     teams = [team for team in (home, away) if team]
     for entries in _batches(client, did, consumer, settings, deadline):
-        result = count_batch(client, settings, did, entries)
+        result = count_batch(client, settings, did, entries, (home, away))
         run.batches += 1
         run.counted += result.counted
         run.quarantined += result.quarantined
@@ -412,12 +395,15 @@ class QuarantineGroup:
         return {
             "group": self.group,
             "reason": self.reason,
-            "kind": "network" if self.kind == "n" else "user_agent",
+            "kind": _KIND_NAMES.get(self.kind, self.kind),
             "subject": self.subject,
             "state": self.state,
             "teams": dict(self.teams),
             "votes": self.votes,
         }
+
+
+_KIND_NAMES = {"n": "network", "u": "user_agent", "p": "presence_code"}
 
 
 def quarantine_groups(client: redis.Redis, did: str) -> list[QuarantineGroup]:

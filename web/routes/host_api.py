@@ -7,8 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from duels import store, tournament, views
-from duels.records import Duel
+from duels import admission, store, tournament, views
+from duels.records import AdmissionMode, Duel
 from web.security import require_host
 
 router = APIRouter(tags=["host"], dependencies=[Depends(require_host)])
@@ -21,6 +21,17 @@ class CompetitionIn(BaseModel):
     slug: str | None = Field(default=None, max_length=63)
     audience_weight: float = Field(default=1.0, ge=0, le=1)
     tie_breakers: tuple[TieBreaker, ...] = ("jury", "fewer_quarantined", "seeded_draw")
+    admission: AdmissionMode = Field(
+        default="open",
+        description="Who may vote: venue (scanned the stage screen's rotating code), codes "
+        "(printed attendee codes), verified (confirmed e-mail), open (anyone with the link).",
+    )
+
+
+class AdmissionIn(BaseModel):
+    mode: AdmissionMode | None = Field(
+        description="venue, codes, verified or open; for a duel, null = the competition's."
+    )
 
 
 class CompanyIn(BaseModel):
@@ -97,8 +108,35 @@ def create_competition(body: CompetitionIn, request: Request) -> dict[str, Any]:
         body.slug,
         audience_weight=body.audience_weight,
         tie_breakers=body.tie_breakers,
+        admission=body.admission,
     )
     return competition.public()
+
+
+@router.post(
+    "/api/competitions/{cid}/admission",
+    summary="Set who may vote in the competition's duels that have not opened yet",
+    description="409 `smtp_required` for `verified` in production without MACHMAL_SMTP_URL.",
+)
+def set_competition_admission(cid: str, body: AdmissionIn, request: Request) -> dict[str, Any]:
+    settings = request.app.state.settings
+    competition = admission.set_competition_mode(
+        _client(request), cid, body.mode or "open", mail_ready=settings.mail_ready
+    )
+    return competition.public()
+
+
+@router.post(
+    "/api/duels/{did}/admission",
+    summary="Set who may vote in one duel (until it opens; null = the competition's mode)",
+    description="409 `already_opened` once voting of the duel has opened.",
+)
+def set_duel_admission(did: str, body: AdmissionIn, request: Request) -> dict[str, Any]:
+    settings = request.app.state.settings
+    duel = admission.set_duel_mode(
+        _client(request), did, body.mode or "", mail_ready=settings.mail_ready
+    )
+    return _duel_out(duel)
 
 
 @router.post("/api/competitions/{cid}/companies", status_code=201, summary="Add a company")
@@ -158,6 +196,7 @@ def open_voting(did: str, request: Request, body: OpenIn | None = None) -> dict[
         closes_at=body.closes_at,
         show_results=body.show_results,
         require_videos=request.app.state.settings.require_approved_videos,
+        mail_ready=request.app.state.settings.mail_ready,
     )
     return _duel_out(duel)
 

@@ -231,7 +231,10 @@ def open_duel(
 
     def action() -> None:
         end = _parse_local_time(closes_at) if closes_at.strip() else None
-        tournament.open_voting(client, did, closes_at=end, require_videos=require_videos)
+        tournament.open_voting(
+            client, did, closes_at=end, require_videos=require_videos,
+            mail_ready=request.app.state.settings.mail_ready,
+        )  # fmt: skip
 
     return _act(request, csrf, back, action, "voting_opened")
 

@@ -14,8 +14,16 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from duels import errors, keys
-from voting.ingest import Accepted, Ballot, PowRequired, VoteIngest, required_difficulty
-from voting.page import load_duel, voter_state
+from voting.admission import ADMISSION_COOKIE, PRESENCE_PARAM, AdmissionPass, cookie_value
+from voting.ingest import (
+    Accepted,
+    Ballot,
+    PowRequired,
+    VoteIngest,
+    record_new_voter,
+    required_difficulty,
+)
+from voting.page import load_duel, mark_present, voter_state
 from voting.tokens import (
     MAX_NONCE_CHARS,
     VOTER_COOKIE,
@@ -38,7 +46,8 @@ PAGE_STATUSES = frozenset(
     {
         "counted", "already_voted", "voting_closed", "throttled", "pow_required", "pow_invalid",
         "team_not_in_duel", "invalid_body", "voter_token_missing", "voter_token_invalid",
-        "csrf_invalid", "unknown_duel",
+        "csrf_invalid", "unknown_duel", "presence_required", "presence_stale",
+        "presence_invalid", "present", "code_required", "email_required", "admission_revoked",
     }
 )  # fmt: skip
 
@@ -90,11 +99,13 @@ def _freeze_startup_heap() -> None:
 
 def _ballot(
     ingest: VoteIngest, did: str, voter_id: str, team_id: str, ip: str, agent: str,
-    proof: SolvedChallenge | None,
+    proof: SolvedChallenge | None, admitted: AdmissionPass | None,
 ) -> Ballot:  # fmt: skip
     network_hash, ip_hash = ingest.secrets.client_hashes(ip)
     agent_hash, ip_agent_hash = ingest.secrets.agent_hashes(ip, agent[:MAX_AGENT_CHARS])
-    return Ballot(did, team_id, voter_id, network_hash, agent_hash, ip_hash, ip_agent_hash, proof)
+    return Ballot(
+        did, team_id, voter_id, network_hash, agent_hash, ip_hash, ip_agent_hash, proof, admitted
+    )
 
 
 def _client_ip(request: Request) -> str:
@@ -153,23 +164,14 @@ def _accepted_body(accepted: Accepted) -> dict[str, Any]:
     return body
 
 
-def _voter_cookie(cookie_header: str) -> str | None:
-    for part in cookie_header.split(";"):
-        name, _, value = part.strip().partition("=")
-        if name == VOTER_COOKIE:
-            return value.strip('"')
-    return None
-
-
 async def _vote(
     app: Any, did: str, headers: dict[bytes, bytes], ip: str, receive: Receive
 ) -> Response | bytes:
     """One JSON vote: the 202 body as bytes, or the refusal as a Response."""
     ingest = _ingest_of(app)
     try:
-        voter_id = ingest.secrets.voter_from_cookie(
-            _voter_cookie(headers.get(b"cookie", b"").decode("latin-1"))
-        )
+        cookies = headers.get(b"cookie", b"").decode("latin-1")
+        voter_id = ingest.secrets.voter_from_cookie(cookie_value(cookies, VOTER_COOKIE))
         content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip()
         if content_type != b"application/json":
             # Cross-site forms cannot send JSON without a CORS preflight (CSRF guard).
@@ -182,7 +184,10 @@ async def _vote(
         team_id, pow_solution = _parse_vote(await _read_body(receive))
         proof = ingest.secrets.check_solution(did, *pow_solution) if pow_solution else None
         agent = headers.get(b"user-agent", b"").decode("latin-1")
-        accepted = await ingest.cast(_ballot(ingest, did, voter_id, team_id, ip, agent, proof))
+        admitted = ingest.admission.read_pass(cookie_value(cookies, ADMISSION_COOKIE))
+        accepted = await ingest.cast(
+            _ballot(ingest, did, voter_id, team_id, ip, agent, proof, admitted)
+        )
     except errors.DomainError as exc:
         metrics.votes_rejected.labels(reason=exc.code).inc()
         if exc.code in ("pow_required", "pow_invalid"):
@@ -291,7 +296,51 @@ async def challenge(did: str, request: Request) -> Response:
 
 @router.get("/vote/{did}", include_in_schema=False)
 async def vote_page(did: str, request: Request) -> Response:
+    presence = request.query_params.get(PRESENCE_PARAM)
+    if presence is not None:
+        return await _scan_presence(request, did, presence)
     return await _render_page(request, did)
+
+
+async def _scan_presence(request: Request, did: str, token: str) -> Response:
+    """A phone scanned the stage screen's rotating code: mark its voter present for the
+    duel, then show the page under its plain address (the code is not kept in the URL)."""
+    ingest = ingest_for(request)
+    try:
+        slot = ingest.admission.check_presence(did, token[:64])
+    except errors.DomainError as exc:
+        metrics.votes_rejected.labels(reason=exc.code).inc()
+        return await _render_page(request, did, status=exc.code, status_code=403)
+    voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
+    new_voter = voter_id is None
+    voter_id = voter_id or new_voter_id()
+    client = request.app.state.redis
+    if not await client.exists(keys.duel(did)):
+        return await _render_page(request, did)
+    await mark_present(client, did, voter_id, slot)
+    response = RedirectResponse(f"/vote/{did}?status=present", status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    if new_voter:
+        await _new_voter(request, ingest, did)
+        _set_voter_cookie(response, ingest, voter_id)
+    return response
+
+
+async def _new_voter(request: Request, ingest: VoteIngest, did: str) -> None:
+    network_hash, _ = ingest.secrets.client_hashes(_client_ip(request))
+    await record_new_voter(request.app.state.redis, did, network_hash)
+
+
+def _set_voter_cookie(response: Response, ingest: VoteIngest, voter_id: str) -> None:
+    response.set_cookie(
+        VOTER_COOKIE,
+        ingest.secrets.sign_voter(voter_id),
+        max_age=VOTER_COOKIE_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=ingest.settings.secure_cookies,
+    )
 
 
 async def _render_page(
@@ -308,40 +357,55 @@ async def _render_page(
     new_voter = voter_id is None
     if voter_id is None:
         voter_id = new_voter_id()
-    voted, counts = await voter_state(client, did, None if new_voter else voter_id)
+    admitted = ingest.admission.read_pass(request.cookies.get(ADMISSION_COOKIE))
+    if admitted is not None and admitted.competition != duel.competition:
+        admitted = None
+    voter = await voter_state(
+        client,
+        did,
+        None if new_voter else voter_id,
+        admitted.subject_id if admitted else None,
+        valid_ms=ingest.settings.presence_valid_seconds * 1000,
+    )
     if status is None:
         asked = request.query_params.get("status", "")
         status = asked if asked in PAGE_STATUSES else None
     retry = request.query_params.get("retry", "")
     retry_after = min(int(retry), 3600) if retry.isdigit() else 1
     is_open = duel.is_open()
+    mode = duel.admission or "open"
+    admitted_here = (
+        (mode == "venue" and voter.present)
+        or (mode == "codes" and admitted is not None and admitted.kind == "k")
+        or (mode == "verified" and admitted is not None and admitted.kind == "e")
+        or mode == "open"
+    )
     if status is None and not is_open:
         status = "voting_closed"
-    elif status is None and voted:
+    elif status is None and voter.voted:
         status = "already_voted"
-    total = sum(counts.get(side.team_id, 0) for side in duel.sides)
+    elif status is None and not admitted_here:
+        status = {"venue": "presence_required", "codes": "code_required"}.get(
+            mode, "email_required"
+        )
+    total = sum(voter.counts.get(side.team_id, 0) for side in duel.sides)
     context = {
         "duel": duel,
+        "mode": mode,
+        "admitted": admitted_here,
         "csrf": ingest.secrets.csrf_token(voter_id),
         "status": status,
         "retry_after": retry_after,
-        "can_vote": is_open and not voted,
-        "show_counts": duel.show_results and (voted or status == "counted"),
-        "counts": counts,
+        "can_vote": is_open and not voter.voted and admitted_here,
+        "show_counts": duel.show_results and (voter.voted or status == "counted"),
+        "counts": voter.counts,
         "total": total,
     }
     response = render(request, "vote.html", context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     if new_voter:
-        response.set_cookie(
-            VOTER_COOKIE,
-            ingest.secrets.sign_voter(voter_id),
-            max_age=VOTER_COOKIE_MAX_AGE,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=ingest.settings.secure_cookies,
-        )
+        await _new_voter(request, ingest, did)
+        _set_voter_cookie(response, ingest, voter_id)
     return response
 
 
@@ -369,7 +433,10 @@ async def vote_form(did: str, request: Request) -> Response:
         if not 0 < len(team_id) <= MAX_TEAM_ID_CHARS:
             raise _invalid_body("Choose a team.")
         agent = request.headers.get("user-agent", "")
-        await ingest.cast(_ballot(ingest, did, voter_id, team_id, _client_ip(request), agent, None))
+        admitted = ingest.admission.read_pass(request.cookies.get(ADMISSION_COOKIE))
+        await ingest.cast(
+            _ballot(ingest, did, voter_id, team_id, _client_ip(request), agent, None, admitted)
+        )
     except errors.StoreUnavailable:
         raise
     except errors.DomainError as exc:

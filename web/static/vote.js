@@ -112,6 +112,9 @@
         }
         if (detail.code === "already_voted") { show(root.dataset.msgAlreadyVoted, "ok"); return; }
         if (detail.code === "voting_closed") { show(root.dataset.msgVotingClosed, "warn"); return; }
+        if (detail.code === "presence_required") { show(root.dataset.msgPresenceRequired, "warn"); return; }
+        if (detail.code === "code_required") { show(root.dataset.msgCodeRequired, "warn"); return; }
+        if (detail.code === "email_required") { show(root.dataset.msgEmailRequired, "warn"); return; }
         if (response.status === 401 || detail.code === "voter_token_invalid") {
           window.location.reload();
           return;
