@@ -1,6 +1,7 @@
 -- wrk script of bench/vote_bench.py: every request is a different pre-minted voter.
 -- wrk -s bench/vote.lua <url> -- <ballots file> <threads> <path>
--- Ballots file: one "<cookie value> <team id>" per line. Thread k takes lines k, k+T, ...
+-- Ballots file: one "<Cookie header> <team id>" per line ("-": none). Thread k takes lines
+-- k, k+T, ...
 local threads = {}
 
 function setup(thread)
@@ -16,7 +17,7 @@ function init(args)
     if n % count == index then
       local cookie, team = line:match("^(%S+) (%S+)$")
       local headers = {["Content-Type"] = "application/json"}
-      if cookie ~= "-" then headers["Cookie"] = "mm_voter=" .. cookie end
+      if cookie ~= "-" then headers["Cookie"] = cookie end
       requests_[#requests_ + 1] = wrk.format("POST", path, headers, '{"team_id":"' .. team .. '"}')
     end
     n = n + 1

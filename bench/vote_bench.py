@@ -1,11 +1,18 @@
 """Vote ingest benchmark: our endpoint vs. a naive baseline, same server, same flags.
 
     .venv/bin/python bench/vote_bench.py [--workers 1] [--seconds 10] [--connections 64]
+        [--modes open,venue,codes] [--before REV]
 
 Starts its own embedded Redis and server processes, drives ``POST /api/duels/{did}/votes``
 with ``wrk`` (one distinct, pre-minted voter cookie per request; proof-of-work off; per-IP
 limits raised because all traffic comes from 127.0.0.1), then runs the baseline app
 (``bench/baseline_app.py``) the same way and prints the figures.
+
+Admission: each mode in ``--modes`` is measured on a duel of that mode: ``open`` (no
+admission check), ``venue`` (every voter has a presence mark, as after scanning the screen)
+and ``codes`` (every voter carries its own attendee-code pass). ``--before REV`` also
+measures the vote path of an earlier commit (checked out with ``git worktree`` into the
+temporary folder) in the same run, against the same Redis.
 """
 
 from __future__ import annotations
@@ -31,13 +38,14 @@ sys.path.insert(0, str(ROOT))
 
 from duels import keys  # noqa: E402
 from duels.redis_server import EmbeddedRedis, free_port  # noqa: E402
-from voting.tokens import VoteSecrets, new_voter_id  # noqa: E402
+from voting.admission import ADMISSION_COOKIE, AdmissionPass, AdmissionSecrets  # noqa: E402
+from voting.tokens import VOTER_COOKIE, VoteSecrets, new_voter_id  # noqa: E402
 
 WRK_SCRIPT = ROOT / "bench" / "vote.lua"
 RESULT = re.compile(r"RESULT (.*)")
 
 
-def make_duel(client: redis.Redis) -> dict[str, str]:
+def make_duel(client: redis.Redis, admission: str = "open") -> dict[str, str]:
     cid, did = "bench" + secrets.token_hex(3), "d" + secrets.token_hex(4)
     home, away = "t" + secrets.token_hex(4), "t" + secrets.token_hex(4)
     client.hset(keys.competition(cid), mapping={"id": cid, "title": "Bench", "slug": cid})
@@ -49,24 +57,48 @@ def make_duel(client: redis.Redis) -> dict[str, str]:
         "id": did, "competition": cid, "match": "m1", "round": "1", "home": home, "away": away,
         "home_name": "Team A", "away_name": "Team B", "home_company": "k1", "away_company": "k2",
         "trade": "Bench", "title": "Bench", "status": "voting", "opens_at": "", "closes_at": "",
-        "show_results": "1", "winner": "", "decided_by": "",
+        "show_results": "1", "winner": "", "decided_by": "", "admission": admission,
     }  # fmt: skip
     client.hset(keys.duel(did), mapping=duel)
     return duel
 
 
 def write_ballots(
-    path: Path, count: int, duel: dict[str, str], voter_secrets: VoteSecrets | None
+    path: Path,
+    count: int,
+    duel: dict[str, str],
+    voter_secrets: VoteSecrets | None,
+    admission: AdmissionSecrets | None = None,
+    client: redis.Redis | None = None,
 ) -> None:
+    """One ``<cookie header> <team>`` line per request, each a new voter; admitted as the
+    duel's mode asks (a presence mark in Redis, or an attendee-code pass cookie)."""
     teams = (duel["home"], duel["away"])
+    mode = duel.get("admission", "open")
+    pipe = client.pipeline(transaction=False) if client is not None else None
+    mark = f"{admission.slot():x} {int(time.time() * 1000)}" if admission else ""
     with path.open("w") as handle:
         for n in range(count):
-            cookie = voter_secrets.sign_voter(new_voter_id()) if voter_secrets else "-"
+            if voter_secrets is None:
+                handle.write(f"- {teams[n % 2]}\n")
+                continue
+            voter = new_voter_id()
+            cookie = f"{VOTER_COOKIE}={voter_secrets.sign_voter(voter)}"
+            if mode == "venue" and pipe is not None:
+                pipe.hset(keys.present(duel["id"]), voter, mark)
+            if mode == "codes" and admission is not None:
+                code = admission.subject_hash("k", f"BENCH{n}")
+                signed = admission.sign_pass(AdmissionPass(duel["competition"], "k", code))
+                cookie += f";{ADMISSION_COOKIE}={signed}"
             handle.write(f"{cookie} {teams[n % 2]}\n")
+            if pipe is not None and len(pipe) >= 10_000:
+                pipe.execute()
+    if pipe is not None:
+        pipe.execute()
 
 
 def start_server(
-    target: list[str], env: dict[str, str], workers: int
+    target: list[str], env: dict[str, str], workers: int, cwd: Path = ROOT
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     command = [
@@ -74,7 +106,7 @@ def start_server(
         "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
         "--log-level", "warning", "--proxy-headers", "--no-access-log",
     ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                                start_new_session=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -133,9 +165,10 @@ def measure(
     ballots: Path,
     warmup: Path,
     duel: dict[str, str],
+    cwd: Path = ROOT,
 ) -> dict[str, float]:
     path = f"/api/duels/{duel['id']}/votes"
-    process, url = start_server(target, env, args.workers)
+    process, url = start_server(target, env, args.workers, cwd)
     try:
         run_wrk(url, path, warmup, args.warmup, args.connections, args.threads)
         before = counted(client, duel)
@@ -155,7 +188,7 @@ def measure(
         "max_ms": result["max_us"] / 1000,
     }
     print(
-        f"{name:9s} accepted {accepted:>7d} in {seconds:5.1f}s = "
+        f"{name:14s} accepted {accepted:>7d} in {seconds:5.1f}s = "
         f"{figures['votes_per_s']:8.0f} votes/s | p50 {figures['p50_ms']:6.2f} ms  "
         f"p99 {figures['p99_ms']:6.2f} ms  max {figures['max_ms']:7.2f} ms | "
         f"requests {result['requests']}, non-2xx {result['non2xx']}, "
@@ -178,6 +211,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--voters", type=int, default=250_000, help="pre-minted voters")
+    parser.add_argument("--modes", default="open,venue,codes", help="admission modes to run")
+    parser.add_argument("--before", default="", help="also measure this earlier commit")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -202,24 +237,52 @@ def main() -> None:
             "MACHMAL_VOTES_PER_IP_PER_MINUTE": "100000000",
             "MACHMAL_VOTES_PER_IP_UA_PER_MINUTE": "100000000",
             "MACHMAL_POW_BURST_VOTES_PER_IP": "100000000",
+            "MACHMAL_POW_BURST_NEW_VOTERS_PER_MINUTE": "100000000",
         }
-        duel = make_duel(client)
         voter_secrets = VoteSecrets(secret)
-        started = time.monotonic()
-        ballots, warmup = work / "ballots.txt", work / "warmup.txt"
-        write_ballots(ballots, args.voters, duel, voter_secrets)
-        write_ballots(warmup, 40_000, duel, voter_secrets)
-        print(f"minted {args.voters + 40_000} voter cookies in {time.monotonic() - started:.1f}s; "
-              f"uvicorn workers={args.workers}, wrk threads={args.threads}, "
-              f"connections={args.connections}, {args.seconds:.0f}s per run")  # fmt: skip
-
-        memory_before = int(client.info("memory")["used_memory"])
-        ours = measure("ours", ["web.asgi:app_from_environment", "--factory"], env, client, args,
-                       ballots, warmup, duel)  # fmt: skip
-        total_votes = client.xlen(keys.votes(duel["id"]))
-        waited = wait_for_expiry(client, keys.rate(duel["id"], "*", "*"))
-        memory_after = int(client.info("memory")["used_memory"])
-        per_vote = (memory_after - memory_before) / max(total_votes, 1)
+        admission = AdmissionSecrets(secret)
+        modes = [mode for mode in args.modes.split(",") if mode]
+        runs: dict[str, dict[str, float]] = {}
+        memory: list[str] = []
+        if args.before:
+            tree = work / "before"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree),
+                            args.before], check=True, capture_output=True)  # fmt: skip
+            duel = make_duel(client)
+            ballots, warmup = work / "ballots-before.txt", work / "warmup-before.txt"
+            write_ballots(ballots, args.voters, duel, voter_secrets)
+            write_ballots(warmup, 40_000, duel, voter_secrets)
+            runs[f"before {args.before[:7]}"] = measure(
+                f"before {args.before[:7]}", ["web.asgi:app_from_environment", "--factory"],
+                {**env, "PYTHONPATH": str(tree)}, client, args, ballots, warmup, duel, cwd=tree,
+            )  # fmt: skip
+        for mode in modes:
+            duel = make_duel(client, mode)
+            started = time.monotonic()
+            ballots, warmup = work / f"ballots-{mode}.txt", work / f"warmup-{mode}.txt"
+            write_ballots(ballots, args.voters, duel, voter_secrets, admission, client)
+            write_ballots(warmup, 40_000, duel, voter_secrets, admission, client)
+            print(f"{mode}: minted {args.voters + 40_000} voters in "
+                  f"{time.monotonic() - started:.1f}s; uvicorn workers={args.workers}, wrk "
+                  f"threads={args.threads}, connections={args.connections}, "
+                  f"{args.seconds:.0f}s per run")  # fmt: skip
+            memory_before = int(client.info("memory")["used_memory"])
+            runs[f"ours {mode}"] = measure(
+                f"ours {mode}", ["web.asgi:app_from_environment", "--factory"], env, client,
+                args, ballots, warmup, duel,
+            )  # fmt: skip
+            if mode == "open":
+                total_votes = client.xlen(keys.votes(duel["id"]))
+                waited = wait_for_expiry(client, keys.rate(duel["id"], "*", "*"))
+                memory_after = int(client.info("memory")["used_memory"])
+                per_vote = (memory_after - memory_before) / max(total_votes, 1)
+                memory.append(
+                    f"Redis memory per accepted vote (open): {per_vote:.0f} bytes (used_memory "
+                    f"delta {memory_after - memory_before} B / {total_votes} votes incl. "
+                    f"warm-up; after all throttle keys expired, {waited:.0f}s after the run; "
+                    "target <= 300)"
+                )
+        ours = runs.get("ours open") or next(iter(runs.values()))
         if ours["requests"] + 40_000 > args.voters + 40_000:
             print("note: more requests than minted voters; repeats were refused (409)")
 
@@ -234,14 +297,21 @@ def main() -> None:
               "(target >= 1.5x)")  # fmt: skip
         print(f"ours p99 latency: {ours['p99_ms']:.2f} ms at {args.connections} connections "
               "(target < 50 ms)")  # fmt: skip
-        print(
-            f"Redis memory per accepted vote: {per_vote:.0f} bytes (used_memory delta "
-            f"{memory_after - memory_before} B / {total_votes} votes incl. warm-up; measured "
-            f"after all throttle keys expired, {waited:.0f}s after the run; target <= 300)"
-        )
+        reference = runs.get(f"before {args.before[:7]}") if args.before else None
+        reference = reference or runs.get("ours open")
+        if reference:
+            for name, figures in runs.items():
+                cost = reference["votes_per_s"] / figures["votes_per_s"] - 1
+                print(f"{name:14s} cost per vote vs. {'before' if args.before else 'open'}: "
+                      f"{cost * 100:+5.1f} % (target <= +10 %)")  # fmt: skip
+        for line in memory:
+            print(line)
         client.close()
     finally:
         server.stop()
+        if args.before:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            str(work / "before")], capture_output=True)  # fmt: skip
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -27,7 +27,9 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:c:{c:ID}:codes`` | hash | keyed code hash -> code JSON (number, state, voter, gen) |
 | ``mm:c:{c:ID}:codes:meta`` | hash | ``count`` of codes generated so far |
 | ``mm:c:{c:ID}:revoked`` | set | revoked admission subjects (``k:<hash>``, ``k:<hash>:<gen>``) |
-| ``mm:c:{c:ID}:claim-fail:<hash>`` | string | GCRA of wrong code entries per network; expires |
+| ``mm:c:{c:ID}:claim-fail:<hash>`` | string | wrong code entries per network this minute |
+| ``mm:code-fail:{mm:code-index}:<hash>`` | string | the same for codes typed without a
+  competition (a card's QR); shares the code index's slot |
 | ``mm:c:{c:ID}:mail-rate:<kind>:<hash>`` | string | GCRA of verification mails per address,
   domain, network |
 | ``mm:c:{c:ID}:verify-used:<id>`` | string | a one-time verification link was used; expires |
@@ -218,6 +220,11 @@ def revoked(cid: str) -> str:
 
 def claim_failures(cid: str, network_hash: str) -> str:
     return f"{competition(cid)}:claim-fail:{network_hash}"
+
+
+def code_index_failures(network_hash: str) -> str:
+    """Hash tag = the code index's name: one script checks both (one cluster slot)."""
+    return f"mm:code-fail:{{{CODE_INDEX}}}:{network_hash}"
 
 
 def mail_rate(cid: str, kind: str, subject: str) -> str:

@@ -24,7 +24,7 @@ import redis
 from redis.commands.core import Script
 
 import bracket as engine
-from duels import keys, store, tournament
+from duels import codes, keys, store, tournament
 from duels.errors import Conflict
 
 SOURCE = (Path(__file__).parent / "privacy.lua").read_text("utf-8")
@@ -46,6 +46,7 @@ class PurgeReport:
     quarantine_groups_renamed: int = 0
     quarantine_records: int = 0
     keys_removed: int = 0  # throttles, fraud windows, spent challenges
+    code_bindings_cleared: int = 0  # which phone holds which attendee code
 
     @property
     def removed_anything(self) -> bool:
@@ -56,6 +57,7 @@ class PurgeReport:
                 self.quarantine_groups_renamed,
                 self.quarantine_records,
                 self.keys_removed,
+                self.code_bindings_cleared,
             )
         )
 
@@ -97,10 +99,29 @@ def purge(
         report.quarantine_groups_renamed += renamed
         report.quarantine_records += records
         report.keys_removed += removed
+    report.keys_removed += _purge_competition_keys(client, cid)
+    report.code_bindings_cleared, failures = codes.purge_bindings(client, cid)
+    report.keys_removed += failures
     if report.removed_anything:
         counts = {k: v for k, v in report.as_dict().items() if k != "competition"}
         store.audit(client, cid, actor, "purge", "personal vote data removed", **counts)
     return report
+
+
+def _purge_competition_keys(client: redis.Redis, cid: str) -> int:
+    """The competition's mail limits and spent verification links (hash tag ``{c:cid}``)."""
+    patterns = (keys.mail_rate_pattern(cid), keys.verify_used_pattern(cid))
+    found = sorted(
+        {
+            str(key)
+            for pattern in patterns
+            for key in client.scan_iter(match=pattern, count=SCAN_COUNT)
+        }
+    )
+    return sum(
+        int(client.delete(*found[start : start + SCAN_COUNT]))
+        for start in range(0, len(found), SCAN_COUNT)
+    )
 
 
 def _purge_duel(client: redis.Redis, did: str) -> list[int]:

@@ -65,6 +65,8 @@ def _duel_view(
         "status": duel.status if duel else ("decided" if result else "pending"),
         "trade": match.trade,
         "title": duel.title if duel else match.title,
+        "admission": duel.admission if duel else "",
+        "admission_choice": duel.admission_choice if duel else "",
         "home": _team(teams, match.home),
         "away": _team(teams, match.away) if match.away else None,
         "winner": result.winner if result else None,

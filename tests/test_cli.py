@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import orjson
 import psutil
 import pytest
 
@@ -42,11 +43,17 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path, stop_signal: i
         assert "worker" in names
         assert "serve" in names
         assert httpx.get(f"{base}/").status_code == 200
+        # The demo votes at the venue: its stage screen shows the rotating code.
+        key = orjson.loads((tmp_path / "demo-screen.json").read_bytes())["key"]
+        codes = httpx.get(f"{base}/screen/{key}/codes.json").json()
+        assert any(d["admission"] == "venue" and "?p=" in d["url"] for d in codes["duels"])
+        assert httpx.get(f"{base}/screen/{key}").status_code == 200
     finally:
         demo.send_signal(stop_signal)
         output, _ = demo.communicate(timeout=30)
     assert demo.returncode in (0, 130, -signal.SIGINT)
     assert f"{base}/live/" in output
+    assert f"{base}/screen/{key}\n" in output
     assert "demo-token-given-by-the-operator" in output  # used as given
     for child in children:
         assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, child.cmdline()

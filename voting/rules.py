@@ -20,7 +20,7 @@ which a host includes or excludes as a whole. Nothing is dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -145,3 +145,31 @@ def describe(verdict: Verdict, limit: int | None = None) -> str:
     if verdict.reason == "burst":
         return "a burst of votes from one network"
     return "votes concentrated on one network or browser"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    official: dict[str, int]  # team -> votes counted
+    held_back: dict[str, dict[str, int]]  # group -> team -> votes
+
+
+def settle(votes: Sequence[Vote], thresholds: Thresholds) -> Outcome:
+    """The whole-window outcome the tally reaches for ``votes`` (before any host review):
+    every vote of a subject past its limit is held back, all others count. The tally
+    script gets there incrementally, in any batching; this is its reference."""
+    totals: dict[str, int] = {}
+    for vote in votes:
+        subject = evidence_subject(vote)
+        if subject:
+            totals[subject] = totals.get(subject, 0) + 1
+    official: dict[str, int] = {}
+    held_back: dict[str, dict[str, int]] = {}
+    for vote in votes:
+        subject = evidence_subject(vote)
+        limit = thresholds.limit_for(subject) if subject else NO_LIMIT
+        if limit and totals[subject] > limit:
+            teams = held_back.setdefault(group_of(subject), {})
+            teams[vote.team] = teams.get(vote.team, 0) + 1
+        else:
+            official[vote.team] = official.get(vote.team, 0) + 1
+    return Outcome(official, held_back)

@@ -16,16 +16,25 @@ from web.broadcast import Broadcaster
 from web.limits import BodyLimits
 from web.responses import JSONResponse
 from web.routes import (
+    codes,
     competitions,
     docs,
+    evidence,
+    host_admission,
     host_api,
+    host_codes,
     host_console,
+    host_evidence,
+    host_screens,
     live,
     ops,
     pages,
     portal,
     qr,
     results,
+    screens,
+    stage,
+    verify,
     vote,
 )
 from web.security import SecurityHeaders
@@ -87,11 +96,20 @@ def create_app(settings: Settings) -> FastAPI:
         pages,
         host_api,
         host_console,
+        host_admission,
+        host_evidence,
+        evidence,
         competitions,
         live,
         qr,
         results,
         portal,
+        verify,
+        screens,
+        host_screens,
+        stage,
+        codes,
+        host_codes,
     ):
         app.include_router(module.router)
     return app

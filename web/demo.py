@@ -1,16 +1,19 @@
 """Seed data for ``machmal demo``: eight companies and their trades, a drawn
-bracket, short generated videos for round 1 (when ffmpeg is there), and the
-first duel open for voting."""
+bracket, short generated videos for round 1 (when ffmpeg is there), the first duel
+open for voting at the venue, and a stage screen that shows its rotating code."""
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
+from pathlib import Path
 
+import orjson
 import redis
 
-from duels import store, tournament, videos
+from duels import admission, screens, store, tournament, videos
 from duels.errors import NotFound
 from duels.settings import Settings
 from workers import media
@@ -20,6 +23,9 @@ log = logging.getLogger(__name__)
 DEMO_SLUG = "demo"
 DEMO_TITLE = "Mach mal – Demo-Duell 2026"
 DEMO_SEED = 2026
+DEMO_SCREEN = "Demo-Bühne"
+# The demo screen's key, kept beside the demo's data so a restart prints the same URL.
+DEMO_SCREEN_FILE = "demo-screen.json"
 DEMO_TEAMS = (
     ("Bäckerei Sonnenkorn", "Die Teigtaucher", "Bäcker/in", ("Lena", "Murat")),
     ("Autohaus Kraftwerk", "Schraubgenies", "Kfz-Mechatroniker/in", ("Jonas", "Aylin")),
@@ -47,7 +53,7 @@ def seed_demo(client: redis.Redis, settings: Settings) -> dict[str, str]:
     try:
         competition = store.competition_by_slug(client, DEMO_SLUG)
     except NotFound:
-        competition = store.create_competition(client, DEMO_TITLE, DEMO_SLUG)
+        competition = store.create_competition(client, DEMO_TITLE, DEMO_SLUG, admission="venue")
         for company_name, team_name, trade, members in DEMO_TEAMS:
             company, _ = store.add_company(client, competition.id, company_name)
             store.add_team(client, competition.id, company.id, team_name, trade, members)
@@ -56,8 +62,34 @@ def seed_demo(client: redis.Redis, settings: Settings) -> dict[str, str]:
     duels = sorted(store.duels_of_competition(client, competition.id), key=lambda d: d.match)
     first = next((duel for duel in duels if duel.away), duels[0])
     if first.status == "pending":
+        if competition.admission != "venue":  # a demo seeded before venue voting existed
+            admission.set_competition_mode(
+                client, competition.id, "venue", mail_ready=settings.mail_ready, actor="demo"
+            )
         tournament.open_voting(client, first.id, actor="demo")
-    return {"id": competition.id, "first_duel": first.id}
+    key = demo_screen_key(client, settings.data_dir / DEMO_SCREEN_FILE, competition.id)
+    return {"id": competition.id, "first_duel": first.id, "screen_key": key}
+
+
+def demo_screen_key(client: redis.Redis, path: Path, cid: str) -> str:
+    """The demo screen's key: the stored one while it works, else a new one (the
+    screens whose keys were lost are revoked)."""
+    try:
+        stored = str(orjson.loads(path.read_bytes()).get("key", ""))
+    except (OSError, orjson.JSONDecodeError, AttributeError):
+        stored = ""
+    found = screens.screen_for_key(client, stored) if stored else None
+    if found is not None and found[0] == cid:
+        return stored
+    for screen in screens.list_screens(client, cid):
+        if screen.active:
+            screens.revoke_screen(client, cid, screen.id, actor="demo", reason="key lost")
+    _, key = screens.issue_screen(client, cid, DEMO_SCREEN, actor="demo")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(orjson.dumps({"competition": cid, "key": key}))
+    return key
 
 
 def _demo_videos(client: redis.Redis, settings: Settings, cid: str) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import redis
+from pydantic import SecretStr
 
 from duels.redis_server import EmbeddedRedis, die_with_parent
 from duels.settings import Settings
@@ -31,6 +32,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
             continue
         if name in ("secret_key", "host_token"):
             value = getattr(settings, f"{name}_value")()
+        elif isinstance(getattr(settings, name), SecretStr):
+            value = getattr(settings, name).get_secret_value()  # smtp_url
         text = str(value).lower() if isinstance(value, bool) else str(value)
         environment[f"MACHMAL_{name.upper()}"] = text
     return environment

@@ -15,10 +15,8 @@ cluster_only = pytest.mark.skipif(
 CROWD = {
     "votes_per_ip_per_minute": 1_000_000,
     "votes_per_ip_ua_per_minute": 1_000_000,
-    "pow_burst_votes_per_ip": 1_000_000,
-    "fraud_burst_votes": 1_000_000,
-    "fraud_network_min_votes": 1_000_000,
-    "fraud_agent_min_votes": 1_000_000,
+    "pow_burst_new_voters_per_minute": 1_000_000,
+    "fraud_votes_per_network": 1_000_000,
 }
 
 

@@ -35,9 +35,7 @@ class Played:
 
 
 def strict_fraud_rules(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={"fraud_network_min_votes": 4, "fraud_network_share": 0.5, "fraud_burst_votes": 5}
-    )
+    return settings.model_copy(update={"fraud_votes_per_network": 4})
 
 
 def cast_votes(client_from: ClientFactory, settings: Settings, did: str, teams: list[str]) -> int:
@@ -115,6 +113,11 @@ def personal_traces(client: redis.Redis, duel_ids: list[str]) -> set[str]:
         found.update(str(m) for m in client.zrange(keys.pow_used(did), 0, -1))
         for group in tally.quarantine_groups(client, did):
             found.add(group.subject)
+        for key in (keys.evidence_groups(did), keys.evidence_flags(did)):
+            for name in client.hkeys(key):  # type: ignore[union-attr]
+                found.add(str(name).partition(":")[2].partition("/")[0])
+        found.update(str(v) for v in client.hkeys(keys.present(did)))  # type: ignore[union-attr]
+        found.update(str(s) for s in client.smembers(keys.subjects(did)))  # type: ignore[union-attr]
     return found
 
 

@@ -153,7 +153,7 @@ def test_venue_nat_many_voters_one_ip_up_to_the_allowance(
     make_client: ClientFactory, redis_client: redis.Redis
 ) -> None:
     allowance = 40
-    client = make_client(votes_per_ip_per_minute=allowance, pow_burst_votes_per_ip=1000)
+    client = make_client(votes_per_ip_per_minute=allowance, pow_burst_new_voters_per_minute=1000)
     duel = make_duel(redis_client)
     for n in range(allowance):
         # Phones differ in user agent; the per IP+UA limit is not what is tested here.
@@ -174,7 +174,7 @@ def test_venue_nat_many_voters_one_ip_up_to_the_allowance(
 def test_ip_and_user_agent_limit_is_tighter(
     make_client: ClientFactory, redis_client: redis.Redis
 ) -> None:
-    client = make_client(votes_per_ip_ua_per_minute=5, pow_burst_votes_per_ip=1000)
+    client = make_client(votes_per_ip_ua_per_minute=5, pow_burst_new_voters_per_minute=1000)
     duel = make_duel(redis_client)
     same_agent = {"User-Agent": "curl/8.0"}
     statuses = [vote(client, duel["id"], duel["home"], headers=same_agent).status_code
@@ -194,28 +194,44 @@ def test_token_attempts_are_limited(make_client: ClientFactory, redis_client: re
     assert codes == ["pow_required"] * 3 + ["throttled"]
 
 
-def test_bot_on_one_network_is_asked_for_proof_of_work_after_a_burst(
+def test_network_minting_many_new_voters_is_asked_for_proof_of_work(
     make_client: ClientFactory, redis_client: redis.Redis
 ) -> None:
+    """A cookie-clearing script: each vote page visit mints a new voter. Past the burst
+    allowance its network is asked the burst difficulty, before its votes add up."""
     burst = 6
-    bot = make_client(pow_burst_votes_per_ip=burst, pow_burst_difficulty=8, pow_difficulty=0)
+    bot = make_client(pow_burst_new_voters_per_minute=burst, pow_burst_difficulty=8)
     duel = make_duel(redis_client)
     did = duel["id"]
-    for n in range(burst):
-        assert vote(bot, did, duel["home"], headers={"User-Agent": f"bot {n}"}).status_code == 202
-    asked = vote(bot, did, duel["home"])
+
+    def fresh_voter() -> str:
+        bot.cookies.clear()
+        page = bot.get(f"/vote/{did}")
+        assert page.status_code == 200
+        return str(page.cookies["mm_voter"])
+
+    for _ in range(burst):
+        assert vote(bot, did, duel["home"], cookie=fresh_voter()).status_code == 202
+    asked = vote(bot, did, duel["home"], cookie=fresh_voter())
     assert asked.status_code == 403 and code(asked) == "pow_required"
     challenge = asked.json()["detail"]["challenge"]
     assert challenge["difficulty"] == 8
     # The challenge endpoint now asks this network for the burst difficulty, too.
     assert bot.get(f"/api/duels/{did}/challenge").json()["difficulty"] == 8
     # Without a valid solution the bot stays blocked; with one the vote counts.
-    wrong = vote(bot, did, duel["home"], pow={"challenge": challenge["challenge"], "nonce": "x"})
+    cookie = fresh_voter()
+    wrong = vote(
+        bot,
+        did,
+        duel["home"],
+        cookie=cookie,
+        pow={"challenge": challenge["challenge"], "nonce": "x"},
+    )
     assert code(wrong) == "pow_invalid"
     solved = {"challenge": challenge["challenge"], "nonce": solve(challenge["challenge"], 8)}
-    assert vote(bot, did, duel["home"], pow=solved).status_code == 202
+    assert vote(bot, did, duel["home"], cookie=cookie, pow=solved).status_code == 202
     # A phone on another network is not asked.
-    other = make_client(address=("198.51.100.20", 5000), pow_burst_votes_per_ip=burst)
+    other = make_client(address=("198.51.100.20", 5000), pow_burst_new_voters_per_minute=burst)
     assert vote(other, did, duel["away"]).status_code == 202
     assert redis_client.xlen(keys.votes(did)) == burst + 2
 
@@ -305,7 +321,7 @@ def test_generous_limits_do_not_drift(
 ) -> None:
     # 1,000,000/min is 60 µs per vote: 300 votes hold the IP allowance for ~18 ms, not
     # 300+ ms (arrival times are kept in µs, so rounding does not add up vote by vote).
-    lifted = {"votes_per_ip_per_minute": 1_000_000, "pow_burst_votes_per_ip": 1_000_000}
+    lifted = {"votes_per_ip_per_minute": 1_000_000, "pow_burst_new_voters_per_minute": 1_000_000}
     client = make_client(**lifted)
     duel = make_duel(redis_client)
     for n in range(300):

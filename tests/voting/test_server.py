@@ -28,7 +28,7 @@ def crowd_server(settings: Settings) -> Iterator[Process]:
     lifted = {
         "votes_per_ip_per_minute": 1_000_000,
         "votes_per_ip_ua_per_minute": 1_000_000,
-        "pow_burst_votes_per_ip": 1_000_000,
+        "pow_burst_new_voters_per_minute": 1_000_000,
     }
     process = start_web(settings.model_copy(update=lifted))
     yield process

@@ -102,6 +102,7 @@ def _duel_out(duel: Duel) -> dict[str, Any]:
 
 @router.post("/api/competitions", status_code=201, summary="Create a competition")
 def create_competition(body: CompetitionIn, request: Request) -> dict[str, Any]:
+    admission.check_mode_usable(body.admission, mail_ready=request.app.state.settings.mail_ready)
     competition = store.create_competition(
         _client(request),
         body.title,

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from duels import errors, keys, store, tournament, videos, views
+from duels import admission as admission_modes
+from duels import codes, errors, keys, screens, store, tournament, videos, views
+from voting import evidence
 from web import host_session
 from web.responses import JSONResponse
 from web.templating import render
@@ -107,14 +109,20 @@ async def index(request: Request) -> HTMLResponse:
 
 @router.post("/competitions")
 def create_competition(
-    request: Request, csrf: Field, title: Field, audience_weight: Annotated[float, Form()] = 1.0
+    request: Request,
+    csrf: Field,
+    title: Field,
+    audience_weight: Annotated[float, Form()] = 1.0,
+    admission: Annotated[str, Form()] = "venue",
 ) -> Response:
     created: dict[str, str] = {}
 
     def action() -> None:
         weight = min(max(audience_weight, 0.0), 1.0)
+        mode = admission_modes.parse_mode(admission)
+        admission_modes.check_mode_usable(mode, mail_ready=request.app.state.settings.mail_ready)
         created["id"] = store.create_competition(
-            request.app.state.store, title, audience_weight=weight
+            request.app.state.store, title, audience_weight=weight, admission=mode
         ).id
 
     response = _act(request, csrf, "/host", action, "competition_created")
@@ -150,6 +158,8 @@ def competition_page(request: Request, cid: str) -> HTMLResponse:
             "counts": counts,
             "videos": submitted,
             "invites": request.query_params.get("invite"),
+            "screens": screens.list_screens(client, cid),
+            "code_summary": codes.summary(client, cid),
         },
     )
 
@@ -283,10 +293,12 @@ def quarantine_page(request: Request, did: str) -> HTMLResponse:
 
 @router.post("/duels/{did}/quarantine/{group}/{verdict}")
 def review_quarantine(
-    request: Request, did: str, group: str, verdict: str, csrf: Field, reason: Field
-) -> Response:
+    request: Request, did: str, group: str, verdict: str, csrf: Field, reason: Field,
+    back_to: Annotated[str, Form(alias="back")] = "",
+) -> Response:  # fmt: skip
     client = request.app.state.store
-    back = f"/host/duels/{did}/quarantine"
+    page = "evidence" if back_to == "evidence" else "quarantine"
+    back = f"/host/duels/{did}/{page}"
     if verdict not in ("include", "exclude"):
         return RedirectResponse(f"{back}?error=unknown_verdict", status_code=303)
     return _act(
@@ -309,10 +321,13 @@ def advance_page(request: Request, cid: str) -> Response:
         return RedirectResponse(f"/host/c/{cid}?error={quote(exc.code)}", 303)
     view = views.bracket_view(client, cid)
     by_match = {d["match"]: d for r in view["rounds"] for d in r["duels"]}
+    settings = request.app.state.settings
+    at_risk = evidence.duels_at_risk(client, settings, [by_match[m]["id"] for m in decisions])
     rows = [
-        {"duel": by_match[match_id], "result": result, "tie": result.decided_by in TIE_DECIDERS}
+        {"duel": by_match[match_id], "result": result, "tie": result.decided_by in TIE_DECIDERS,
+         "at_risk": by_match[match_id]["id"] in at_risk}
         for match_id, result in decisions.items()
-    ]
+    ]  # fmt: skip
     return _page(request, "host/advance.html", {"view": view, "rows": rows})
 
 
@@ -344,19 +359,18 @@ def undo(request: Request, cid: str, csrf: Field, reason: Field) -> Response:
 def export_json(request: Request, cid: str) -> Response:
     if not host_session.is_logged_in(request):
         return _login_redirect()
-    rows = views.results_table(request.app.state.store, cid)
-    return JSONResponse(rows, headers=_download(f"ergebnisse-{cid}.json"))
+    return JSONResponse(_results(request, cid), headers=_download(f"ergebnisse-{cid}.json"))
 
 
 @router.get("/c/{cid}/results.csv")
 def export_csv(request: Request, cid: str) -> Response:
     if not host_session.is_logged_in(request):
         return _login_redirect()
-    rows = views.results_table(request.app.state.store, cid)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=views.RESULT_COLUMNS)
+    writer = csv.DictWriter(buffer, fieldnames=(*views.RESULT_COLUMNS, *evidence.INTEGRITY_COLUMNS))
     writer.writeheader()
-    for row in rows:
+    for row in _results(request, cid):
+        row["refused_by_code"] = evidence.refused_text(row["refused_by_code"])
         # A leading =, +, - or @ would run as a formula in a spreadsheet.
         writer.writerow({k: _csv_safe(v) for k, v in row.items()})
     return Response(
@@ -375,7 +389,15 @@ def posters(request: Request, cid: str) -> HTMLResponse:
     asked = request.query_params.get("round", "")
     number = int(asked) if asked.isdecimal() and len(asked) < 6 else view["round"] or 1
     duels = [d for r in view["rounds"] if r["number"] == number for d in r["duels"] if d["away"]]
-    return _page(request, "host/posters.html", {"view": view, "duels": duels, "round": number})
+    venue = screens.venue_duel_ids(client, cid)
+    context = {"view": view, "duels": duels, "round": number, "venue": venue}
+    return _page(request, "host/posters.html", context)
+
+
+def _results(request: Request, cid: str) -> list[dict[str, Any]]:
+    """The results table, each duel with its integrity summary (voting.evidence)."""
+    client, settings = request.app.state.store, request.app.state.settings
+    return evidence.with_integrity(client, settings, views.results_table(client, cid))
 
 
 def _download(filename: str) -> dict[str, str]:

@@ -112,6 +112,8 @@ def live_board(client: redis.Redis, cid: str, public_url: str) -> dict[str, Any]
             duel["labelled_stage"] = duel["stage"] if duel["stage"] in LABELLED_STAGES else ""
             if duel["status"] == "voting" and duel["id"]:
                 duel["vote_url"] = f"{public_url}/vote/{duel['id']}"
+                # Venue duels are voted through the stage screen's rotating code only.
+                duel["venue"] = record is not None and record.admission == "venue"
                 running.append(duel)
     view["running"] = running
     view["leaderboard"] = _leaderboard(store.list_companies(client, cid), view["rounds"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -10,7 +11,7 @@ from starlette.responses import Response
 
 from duels import errors, keys
 from voting import qr
-from voting.page import load_duel
+from voting.page import DuelView, load_duel
 from web.templating import render
 
 router = APIRouter(tags=["audience"])
@@ -59,5 +60,16 @@ async def poster(did: str, request: Request) -> Response:
     if duel is None:
         raise errors.NotFound("There is no such duel.", code="unknown_duel")
     public_url = request.app.state.settings.public_url
-    context = {"duel": duel, "short_url": qr.short_url(public_url, did)}
+    venue = await _needs_screen(request.app.state.redis, duel)
+    context = {"duel": duel, "short_url": qr.short_url(public_url, did), "venue": venue}
     return render(request, "poster.html", context)
+
+
+async def _needs_screen(client: Any, duel: DuelView) -> bool:
+    """Venue admission: the poster's code only explains; voting needs the stage screen's."""
+    if duel.status != "pending":
+        return duel.admission == "venue"
+    mode = duel.admission_choice or await client.hget(
+        keys.competition(duel.competition), "admission"
+    )
+    return mode == "venue"

@@ -48,6 +48,9 @@ PAGE_STATUSES = frozenset(
         "team_not_in_duel", "invalid_body", "voter_token_missing", "voter_token_invalid",
         "csrf_invalid", "unknown_duel", "presence_required", "presence_stale",
         "presence_invalid", "present", "code_required", "email_required", "admission_revoked",
+        "email_sent", "email_confirmed", "email_invalid", "email_disposable", "email_throttled",
+        "code_claimed", "code_unknown", "code_revoked", "code_claimed_elsewhere",
+        "code_attempts_throttled",
     }
 )  # fmt: skip
 
@@ -380,6 +383,8 @@ async def _render_page(
         or (mode == "verified" and admitted is not None and admitted.kind == "e")
         or mode == "open"
     )
+    if status == "present" and not voter.present:
+        status = None  # the page says what is true, whatever the address bar claims
     if status is None and not is_open:
         status = "voting_closed"
     elif status is None and voter.voted:

@@ -1,0 +1,43 @@
+"""Host console forms of the stage screens (venue admission): issue a screen key, shown
+once on the competition page, and revoke one. The card is ``host/_screens.html``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from duels import screens
+from web.routes.host_console import _act
+
+router = APIRouter(prefix="/host", include_in_schema=False)
+Field = Annotated[str, Form()]
+
+
+@router.post("/c/{cid}/screens")
+def issue_screen(request: Request, cid: str, csrf: Field, name: Field) -> Response:
+    issued: dict[str, str] = {}
+
+    def action() -> None:
+        _, issued["key"] = screens.issue_screen(request.app.state.store, cid, name)
+
+    response = _act(request, csrf, f"/host/c/{cid}", action, "screen_issued")
+    if "key" in issued:
+        # Shown once, like an invite link; the store keeps only its hash.
+        return RedirectResponse(
+            f"/host/c/{cid}?ok=screen_issued&screen={quote(issued['key'])}#screens", 303
+        )
+    return response
+
+
+@router.post("/c/{cid}/screens/{screen_id}/revoke")
+def revoke_screen(request: Request, cid: str, screen_id: str, csrf: Field) -> Response:
+    return _act(
+        request,
+        csrf,
+        f"/host/c/{cid}",
+        lambda: screens.revoke_screen(request.app.state.store, cid, screen_id),
+        "screen_revoked",
+    )
