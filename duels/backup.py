@@ -44,12 +44,25 @@ def export_competition(client: redis.Redis, cid: str) -> dict[str, Any]:
         for digest, owner in client.hgetall(keys.COMPANY_TOKENS).items()
         if str(owner).startswith(f"{cid} ")
     }
+    screens = {
+        digest: owner
+        for digest, owner in client.hgetall(keys.SCREEN_KEYS).items()
+        if str(owner).startswith(f"{cid} ")
+    }
+    codes = {
+        digest: owner for digest, owner in client.hgetall(keys.CODE_INDEX).items() if owner == cid
+    }
     return {
         "format": FORMAT,
         "version": VERSION,
         "competition": cid,
         "keys": exported,
-        "index": {"slug": slug, "company_tokens": tokens},
+        "index": {
+            "slug": slug,
+            "company_tokens": tokens,
+            "screen_keys": screens,
+            "code_index": codes,
+        },
     }
 
 
@@ -67,9 +80,14 @@ def import_competition(client: redis.Redis, data: dict[str, Any], *, replace: bo
     slug = client.hget(keys.competition(cid), "slug")
     if slug:
         client.hset(keys.COMPETITION_SLUGS, str(slug), cid)
-    tokens = data.get("index", {}).get("company_tokens") or {}
-    if tokens:
-        client.hset(keys.COMPANY_TOKENS, mapping=tokens)
+    index = data.get("index", {})
+    for name, key in (
+        ("company_tokens", keys.COMPANY_TOKENS),
+        ("screen_keys", keys.SCREEN_KEYS),
+        ("code_index", keys.CODE_INDEX),
+    ):
+        if index.get(name):
+            client.hset(key, mapping=index[name])
     client.sadd(keys.COMPETITIONS, cid)
     return cid
 

@@ -72,3 +72,26 @@ def test_cli_export_and_import(played: str, settings: Settings, tmp_path: Path) 
     assert played in done.stdout
     with redis.Redis.from_url(settings.redis_url or "", decode_responses=True) as client:
         assert backup.export_competition(client, played)["keys"].keys() == exported["keys"].keys()
+
+
+def test_screen_keys_and_attendee_codes_keep_working_after_import(
+    client: TestClient, host_headers: dict[str, str], redis_client: redis.Redis
+) -> None:
+    """The global indexes (screen key -> competition, code hash -> competition) travel
+    with the export, so a restored competition's stage screen and printed codes work."""
+    host = Host(client, host_headers)
+    cid, _ = host.competition(teams=2)
+    screen = host.post(f"/api/competitions/{cid}/screens", {"name": "Bühne"}, 201)
+    host.post(f"/api/competitions/{cid}/codes", {"count": 3}, 201)
+    code = client.get(f"/api/competitions/{cid}/codes", headers=host_headers).json()[0]["code"]
+    exported = orjson.loads(orjson.dumps(backup.export_competition(redis_client, cid)))
+    redis_client.flushall()
+    backup.import_competition(redis_client, exported)
+
+    assert client.get(f"/screen/{screen['key']}/codes.json").status_code == 200
+    card = client.get(f"/code/{code}")
+    assert card.status_code == 200
+    csrf = card.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    claimed = client.post("/code", data={"csrf": csrf, "code": code}, follow_redirects=False)
+    assert claimed.status_code == 303, claimed.text
+    assert "mm_admit" in claimed.headers.get("set-cookie", "")

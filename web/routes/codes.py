@@ -13,11 +13,12 @@ from starlette.responses import RedirectResponse, Response
 
 from duels import codes, errors, keys
 from voting import codes as derived
-from voting.admission import ADMISSION_COOKIE, ADMISSION_COOKIE_MAX_AGE, AdmissionPass
+from voting.admission import AdmissionPass
 from voting.page import DuelView, load_duel
 from voting.tokens import VOTER_COOKIE, new_voter_id
+from web.audience import client_ip, form_text, set_admission_cookie, set_voter_cookie
 from web.errors import status_for
-from web.routes.vote import _client_ip, _form_text, _set_voter_cookie, ingest_for
+from web.routes.vote import ingest_for
 from web.templating import render
 
 router = APIRouter()
@@ -49,7 +50,7 @@ def _card_page(
     response = render(request, "code.html", context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     if new_voter:
-        _set_voter_cookie(response, ingest, voter_id)
+        set_voter_cookie(response, ingest, voter_id)
     return response
 
 
@@ -68,7 +69,7 @@ async def _claim(request: Request, cid: str | None, text: str, voter_id: str) ->
     settings = request.app.state.settings
     client = request.app.state.store
     ingest = ingest_for(request)
-    network_hash, _ = ingest.secrets.client_hashes(_client_ip(request))
+    network_hash, _ = ingest.secrets.client_hashes(client_ip(request))
     code = derived.normalise(text)
     subject = code_book(request).subject(code) if code else ""
     limit = settings.code_claim_failures_per_minute
@@ -84,16 +85,7 @@ async def _claim(request: Request, cid: str | None, text: str, voter_id: str) ->
 
 
 def _with_pass(request: Request, response: Response, admitted: AdmissionPass) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.set_cookie(
-        ADMISSION_COOKIE,
-        ingest_for(request).admission.sign_pass(admitted),
-        max_age=ADMISSION_COOKIE_MAX_AGE,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=request.app.state.settings.secure_cookies,
-    )
+    set_admission_cookie(response, ingest_for(request), admitted)
     return response
 
 
@@ -101,12 +93,12 @@ def _with_pass(request: Request, response: Response, admitted: AdmissionPass) ->
 async def claim_from_card(request: Request) -> Response:
     ingest = ingest_for(request)
     form = await request.form(max_files=0, max_fields=4)
-    text = _form_text(form, "code")[: derived.MAX_INPUT_CHARS]
+    text = form_text(form, "code")[: derived.MAX_INPUT_CHARS]
     voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
     if voter_id is None:
         code = "voter_token_invalid" if request.cookies.get(VOTER_COOKIE) else "voter_token_missing"
         return _card_page(request, text, status=code, status_code=400)
-    if not ingest.secrets.check_csrf(voter_id, _form_text(form, "csrf")):
+    if not ingest.secrets.check_csrf(voter_id, form_text(form, "csrf")):
         return _card_page(request, text, status="csrf_invalid", status_code=403)
     try:
         admitted = await _claim(request, None, text, voter_id)
@@ -136,13 +128,13 @@ async def claim_on_vote_page(did: str, request: Request) -> Response:
     if voter_id is None:
         code = "voter_token_invalid" if request.cookies.get(VOTER_COOKIE) else "voter_token_missing"
         return RedirectResponse(f"/vote/{did}?status={code}", status_code=303)
-    if not ingest.secrets.check_csrf(voter_id, _form_text(form, "csrf")):
+    if not ingest.secrets.check_csrf(voter_id, form_text(form, "csrf")):
         return RedirectResponse(f"/vote/{did}?status=csrf_invalid", status_code=303)
     duel = await load_duel(request.app.state.redis, did)
     if duel is None:
         return RedirectResponse(f"/vote/{did}", status_code=303)
     try:
-        admitted = await _claim(request, duel.competition, _form_text(form, "code"), voter_id)
+        admitted = await _claim(request, duel.competition, form_text(form, "code"), voter_id)
     except (errors.NotFound, errors.Forbidden, errors.Conflict, errors.Throttled) as exc:
         location = f"/vote/{did}?status={exc.code}"
         if isinstance(exc, errors.Throttled):

@@ -12,9 +12,10 @@ from starlette.responses import RedirectResponse, Response
 
 from duels import errors
 from voting import verify
-from voting.admission import ADMISSION_COOKIE, ADMISSION_COOKIE_MAX_AGE, AdmissionPass
+from voting.admission import AdmissionPass
 from voting.tokens import VOTER_COOKIE, new_voter_id
-from web.routes.vote import _client_ip, _form_text, _render_page, _set_voter_cookie, ingest_for
+from web.audience import client_ip, form_text, set_admission_cookie, set_voter_cookie
+from web.routes.vote import _render_page, ingest_for
 from web.templating import render
 from workers import mail
 
@@ -34,14 +35,14 @@ async def request_email(did: str, request: Request) -> Response:
     if voter_id is None:
         code = "voter_token_invalid" if request.cookies.get(VOTER_COOKIE) else "voter_token_missing"
         return RedirectResponse(f"/vote/{did}?status={code}", status_code=303)
-    if not ingest.secrets.check_csrf(voter_id, _form_text(form, "csrf")):
+    if not ingest.secrets.check_csrf(voter_id, form_text(form, "csrf")):
         return await _render_page(request, did, status="csrf_invalid", status_code=403)
-    network_hash, _ = ingest.secrets.client_hashes(_client_ip(request))
+    network_hash, _ = ingest.secrets.client_hashes(client_ip(request))
     location = f"/vote/{did}?status=email_sent"
     try:
         order = await run_in_threadpool(
             verify.request_link, request.app.state.store, settings, ingest.admission, did,
-            _form_text(form, "email"), network_hash,
+            form_text(form, "email"), network_hash,
         )  # fmt: skip
         await run_in_threadpool(mail.enqueue_verification, settings, order)
     except errors.NotFound:
@@ -78,7 +79,7 @@ def _link_page(
     response = render(request, "verify.html", context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     if new_voter and show_form:
-        _set_voter_cookie(response, ingest, voter_id)
+        set_voter_cookie(response, ingest, voter_id)
     return response
 
 
@@ -100,7 +101,7 @@ async def confirm(token: str, request: Request) -> Response:
     ingest = ingest_for(request)
     form = await request.form(max_files=0, max_fields=4)
     voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
-    if voter_id is None or not ingest.secrets.check_csrf(voter_id, _form_text(form, "csrf")):
+    if voter_id is None or not ingest.secrets.check_csrf(voter_id, form_text(form, "csrf")):
         return _link_page(request, token, status="csrf_invalid", status_code=403)
     try:
         link = _signer(request).read(token)
@@ -111,14 +112,5 @@ async def confirm(token: str, request: Request) -> Response:
         )
     admitted = AdmissionPass(link.competition, "e", link.subject, 0)
     response = RedirectResponse(f"/vote/{link.duel}?status=email_confirmed", status_code=303)
-    response.headers["Cache-Control"] = "no-store"
-    response.set_cookie(
-        ADMISSION_COOKIE,
-        ingest.admission.sign_pass(admitted),
-        max_age=ADMISSION_COOKIE_MAX_AGE,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=request.app.state.settings.secure_cookies,
-    )
+    set_admission_cookie(response, ingest, admitted)
     return response

@@ -8,7 +8,6 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -27,11 +26,11 @@ from voting.page import load_duel, mark_present, voter_state
 from voting.tokens import (
     MAX_NONCE_CHARS,
     VOTER_COOKIE,
-    VOTER_COOKIE_MAX_AGE,
     SolvedChallenge,
     new_voter_id,
 )
 from web import metrics
+from web.audience import client_ip, form_text, set_voter_cookie
 from web.errors import domain_error_response, error_body
 from web.responses import JSONResponse
 from web.templating import render
@@ -109,11 +108,6 @@ def _ballot(
     return Ballot(
         did, team_id, voter_id, network_hash, agent_hash, ip_hash, ip_agent_hash, proof, admitted
     )
-
-
-def _client_ip(request: Request) -> str:
-    # uvicorn runs with proxy_headers, so client.host is already the forwarded address.
-    return request.client.host if request.client else "unknown"
 
 
 def _invalid_body(message: str) -> errors.Invalid:
@@ -267,7 +261,7 @@ router.routes.append(Route("/api/duels/{did}/votes", VoteEndpoint(), methods=["P
 async def cast_vote(did: str, request: Request) -> Response:
     # Documents the endpoint; requests are served by ``vote_endpoint`` (same logic).
     headers = {name.lower(): value for name, value in request.headers.raw}
-    result = await _vote(request.app, did, headers, _client_ip(request), request.receive)
+    result = await _vote(request.app, did, headers, client_ip(request), request.receive)
     if isinstance(result, Response):
         return result
     return Response(result, status_code=202, media_type="application/json")
@@ -288,7 +282,7 @@ async def challenge(did: str, request: Request) -> Response:
     client = request.app.state.redis
     if not await client.exists(keys.duel(did)):
         raise errors.NotFound("There is no such duel.", code="unknown_duel")
-    network_hash, _ = ingest.secrets.client_hashes(_client_ip(request))
+    network_hash, _ = ingest.secrets.client_hashes(client_ip(request))
     difficulty = await required_difficulty(client, ingest.settings, did, network_hash)
     issued = ingest.secrets.issue_challenge(did, difficulty, ingest.settings.challenge_ttl_seconds)
     return JSONResponse(issued.as_json(), headers={"Cache-Control": "no-store"})
@@ -325,25 +319,13 @@ async def _scan_presence(request: Request, did: str, token: str) -> Response:
     response.headers["Cache-Control"] = "no-store"
     if new_voter:
         await _new_voter(request, ingest, did)
-        _set_voter_cookie(response, ingest, voter_id)
+        set_voter_cookie(response, ingest, voter_id)
     return response
 
 
 async def _new_voter(request: Request, ingest: VoteIngest, did: str) -> None:
-    network_hash, _ = ingest.secrets.client_hashes(_client_ip(request))
+    network_hash, _ = ingest.secrets.client_hashes(client_ip(request))
     await record_new_voter(request.app.state.redis, did, network_hash)
-
-
-def _set_voter_cookie(response: Response, ingest: VoteIngest, voter_id: str) -> None:
-    response.set_cookie(
-        VOTER_COOKIE,
-        ingest.secrets.sign_voter(voter_id),
-        max_age=VOTER_COOKIE_MAX_AGE,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=ingest.settings.secure_cookies,
-    )
 
 
 async def _render_page(
@@ -410,13 +392,8 @@ async def _render_page(
     response.headers["Cache-Control"] = "no-store"
     if new_voter:
         await _new_voter(request, ingest, did)
-        _set_voter_cookie(response, ingest, voter_id)
+        set_voter_cookie(response, ingest, voter_id)
     return response
-
-
-def _form_text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 @router.post("/vote/{did}", include_in_schema=False)
@@ -429,10 +406,10 @@ async def vote_form(did: str, request: Request) -> Response:
         code = "voter_token_invalid" if request.cookies.get(VOTER_COOKIE) else "voter_token_missing"
         metrics.votes_rejected.labels(reason=code).inc()
         return RedirectResponse(f"/vote/{did}?status={code}", status_code=303)
-    if not ingest.secrets.check_csrf(voter_id, _form_text(form, "csrf")):
+    if not ingest.secrets.check_csrf(voter_id, form_text(form, "csrf")):
         metrics.votes_rejected.labels(reason="csrf_invalid").inc()
         return await _render_page(request, did, status="csrf_invalid", status_code=403)
-    team_id = _form_text(form, "team_id")
+    team_id = form_text(form, "team_id")
     location = f"/vote/{did}?status=counted"
     try:
         if not 0 < len(team_id) <= MAX_TEAM_ID_CHARS:
@@ -440,7 +417,7 @@ async def vote_form(did: str, request: Request) -> Response:
         agent = request.headers.get("user-agent", "")
         admitted = ingest.admission.read_pass(request.cookies.get(ADMISSION_COOKIE))
         await ingest.cast(
-            _ballot(ingest, did, voter_id, team_id, _client_ip(request), agent, None, admitted)
+            _ballot(ingest, did, voter_id, team_id, client_ip(request), agent, None, admitted)
         )
     except errors.StoreUnavailable:
         raise
