@@ -150,6 +150,15 @@ def approve_by_api(event: Event, cid: str, duel: Duel) -> None:
         assert response.status_code == 200, response.text
 
 
+def screen_target(stage: Page, did: str) -> str:
+    """The URL a phone camera reads off the stage screen's rotating code of a duel."""
+    image = stage.locator(f'img[data-qr="{did}"]')
+    expect(image).to_be_visible(timeout=WAIT * 1000)
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(image.screenshot())).convert("L"))
+    assert len(found) == 1
+    return str(found[0].text)
+
+
 def qr_target(event: Event, did: str) -> str:
     """The URL a phone camera reads from the duel's QR code."""
     response = event.api.get(f"/qr/duels/{did}.png")
@@ -191,13 +200,19 @@ def test_the_whole_event_from_setup_to_champion(
 ) -> None:
     host = event.context(DESKTOP).new_page()
 
-    # 1. The host sets up a competition of four companies and draws the bracket.
+    # 1. The host sets up a competition of four companies (voting at the venue, the
+    #    console's default), issues a stage screen and draws the bracket.
     log_in(host)
     host.fill("#title", "Azubi-Duell Nordstadt")
+    expect(host.locator('input[name="admission"][value="venue"]')).to_be_checked()
     submit(host, 'form[action="/host/competitions"]')
     match = re.search(r"/host/c/([^/?#]+)", host.url)
     assert match, host.url
     cid = match.group(1)
+    host.fill("#screen-name", "Bühne")
+    submit(host, 'form[action$="/screens"]')
+    screen_url = host.input_value("#screen-url")
+    assert screen_url.startswith(f"{event.url}/screen/")
     invites: dict[str, str] = {}  # company name -> invite URL
     for company, *_ in COMPANIES:
         host.fill("#company-name", company)
@@ -256,15 +271,25 @@ def test_the_whole_event_from_setup_to_champion(
         expect(count_on_board(page, semifinals[0].id, "home")).to_have_text("0")
         mark_page(page)
 
-    # 4. A phone scans each QR code and votes; both boards follow without a reload.
+    # 4. The poster's QR code leads to the vote page, which asks for the code on the stage
+    #    screen; a phone scans the screen's rotating code and votes; both boards follow
+    #    without a reload.
     phone = event.phone().new_page()
+    poster_url = qr_target(event, semifinals[0].id)
+    assert poster_url == f"{event.url}/vote/{semifinals[0].id}"
+    phone.goto(poster_url)
+    expect(phone.locator("#vote-status")).to_contain_text("Bildschirm")
+    expect(phone.locator("button.vote-button").first).to_be_disabled()
+    stage = event.context(PROJECTOR).new_page()
+    stage.goto(screen_url)
     for duel, side in ((semifinals[0], "home"), (semifinals[1], "away")):
-        url = qr_target(event, duel.id)
-        assert url == f"{event.url}/vote/{duel.id}"
+        url = screen_target(stage, duel.id)
+        assert url.startswith(f"{event.url}/vote/{duel.id}?p=")
         vote(phone, url, getattr(duel, side).team)
         for page in (board, projector):
             expect(count_on_board(page, duel.id, side)).to_have_text("1")
     phone.screenshot(path=screenshots / "vote-phone.png", full_page=True)
+    stage.screenshot(path=screenshots / "stage-screen.png")
     projector.screenshot(path=screenshots / "live-projector.png")
     for page in (board, projector):
         assert_not_reloaded(page)
@@ -281,7 +306,7 @@ def test_the_whole_event_from_setup_to_champion(
     open_in_console(host, cid, final.id)
     fans = [event.phone().new_page() for _ in range(2)]
     for fan in (phone, *fans):
-        vote(fan, qr_target(event, final.id), final.away.team)
+        vote(fan, screen_target(stage, final.id), final.away.team)
     expect(count_on_board(board, final.id, "away")).to_have_text("3")
     close_in_console(host, cid, final.id)
     advance_in_console(host, cid)
@@ -296,7 +321,14 @@ def test_the_whole_event_from_setup_to_champion(
 
     # Every request of every page went to our own server.
     assert event.requests.foreign(event.url) == []
-    for name in ("vote-phone", "live-projector", "live-board", "host-console", "portal"):
+    for name in (
+        "vote-phone",
+        "stage-screen",
+        "live-projector",
+        "live-board",
+        "host-console",
+        "portal",
+    ):
         assert (screenshots / f"{name}.png").stat().st_size > 0
 
 

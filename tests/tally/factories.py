@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,8 @@ def make_duel(
     show_results: bool = True,
 ) -> DuelFixture:
     """A competition of two companies with one team each, drawn into one duel."""
-    competition = store.create_competition(client, "Tally-Pokal")
+    # A slug of our own: the default one has 16 random bits, too few for many duels.
+    competition = store.create_competition(client, "Tally-Pokal", f"tally-{secrets.token_hex(6)}")
     cid = competition.id
     baker, _ = store.add_company(client, cid, "Bäckerei Korn")
     joiner, _ = store.add_company(client, cid, "Tischlerei Span")
