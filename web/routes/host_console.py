@@ -185,20 +185,24 @@ def _counts(client: Any, duel_ids: list[str]) -> dict[str, dict[str, dict[str, s
     }
 
 
+def _issue_once(
+    request: Request, csrf: str, cid: str, issue: Callable[[], str], ok: str, param: str
+) -> Response:
+    """Run a host action that makes a secret (invite link, screen key) and show it once on
+    the competition page; the store keeps only its hash."""
+    issued: list[str] = []
+    response = _act(request, csrf, f"/host/c/{cid}", lambda: issued.append(issue()), ok)
+    if issued:
+        return RedirectResponse(f"/host/c/{cid}?ok={ok}&{param}={quote(issued[0])}", 303)
+    return response
+
+
 @router.post("/c/{cid}/companies")
 def add_company(request: Request, cid: str, csrf: Field, name: Field) -> Response:
-    invite: dict[str, str] = {}
+    def issue() -> str:
+        return store.add_company(request.app.state.store, cid, name)[1]
 
-    def action() -> None:
-        _, invite["token"] = store.add_company(request.app.state.store, cid, name)
-
-    response = _act(request, csrf, f"/host/c/{cid}", action, "company_added")
-    if "token" in invite:
-        # The invite link is shown once; the store keeps only its hash.
-        return RedirectResponse(
-            f"/host/c/{cid}?ok=company_added&invite={quote(invite['token'])}", 303
-        )
-    return response
+    return _issue_once(request, csrf, cid, issue, "company_added", "invite")
 
 
 @router.post("/c/{cid}/teams")

@@ -4,13 +4,12 @@ once on the competition page, and revoke one. The card is ``host/_screens.html``
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from duels import screens
-from web.routes.host_console import _act
+from web.routes.host_console import _act, _issue_once
 
 router = APIRouter(prefix="/host", include_in_schema=False)
 Field = Annotated[str, Form()]
@@ -18,18 +17,10 @@ Field = Annotated[str, Form()]
 
 @router.post("/c/{cid}/screens")
 def issue_screen(request: Request, cid: str, csrf: Field, name: Field) -> Response:
-    issued: dict[str, str] = {}
+    def issue() -> str:
+        return screens.issue_screen(request.app.state.store, cid, name)[1]
 
-    def action() -> None:
-        _, issued["key"] = screens.issue_screen(request.app.state.store, cid, name)
-
-    response = _act(request, csrf, f"/host/c/{cid}", action, "screen_issued")
-    if "key" in issued:
-        # Shown once, like an invite link; the store keeps only its hash.
-        return RedirectResponse(
-            f"/host/c/{cid}?ok=screen_issued&screen={quote(issued['key'])}#screens", 303
-        )
-    return response
+    return _issue_once(request, csrf, cid, issue, "screen_issued", "screen")
 
 
 @router.post("/c/{cid}/screens/{screen_id}/revoke")
