@@ -127,8 +127,15 @@ if mode == 'open' then
 end
 
 -- Accepted.
-local id = redis.call('XADD', KEYS[3], '*', 't', team, 'v', ARGV[2], 'n', ARGV[3],
-  'u', ARGV[4], 'ip', ARGV[5], 'a', mode, 's', subject)
+-- Open mode's entries stay as they were ("a" and "s" absent mean open, no subject).
+local id
+if mode == 'open' then
+  id = redis.call('XADD', KEYS[3], '*', 't', team, 'v', ARGV[2], 'n', ARGV[3],
+    'u', ARGV[4], 'ip', ARGV[5])
+else
+  id = redis.call('XADD', KEYS[3], '*', 't', team, 'v', ARGV[2], 'n', ARGV[3],
+    'u', ARGV[4], 'ip', ARGV[5], 'a', mode, 's', subject)
+end
 redis.call('SADD', KEYS[2], ARGV[2])
 if mode == 'codes' or mode == 'verified' then redis.call('SADD', KEYS[12], subject) end
 redis.call('HINCRBY', KEYS[4], team, 1)

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import redis
@@ -90,22 +91,15 @@ class VoteIngest:
     async def cast(self, ballot: Ballot) -> Accepted:
         did = ballot.duel_id
         proof, admitted = ballot.proof, ballot.admission
+        head, tail = _duel_keys(did)
         result = await self.batcher.call(
             (
-                keys.duel(did),
-                keys.voters(did),
-                keys.votes(did),
-                keys.provisional(did),
-                keys.tally_pending(did),
+                *head,
                 keys.rate(did, "token", ballot.voter_id),
                 keys.rate(did, "ip", ballot.ip_hash),
                 keys.rate(did, "ipua", ballot.ip_agent_hash),
                 mint_key(did, ballot.network_hash),
-                keys.pow_used(did),
-                keys.present(did),
-                keys.subjects(did),
-                keys.duel_revoked(did),
-                keys.refused(did),
+                *tail,
             ),
             (
                 ballot.team_id,
@@ -170,6 +164,26 @@ _ADMISSION_REFUSALS = {
     "email_required": "Confirm your e-mail address to vote in this duel.",
     "admission_revoked": "Your code or address may no longer vote here.",
 }
+
+
+@lru_cache(maxsize=1024)
+def _duel_keys(did: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The script's keys that depend on the duel only (KEYS 1-5 and 10-14), built once."""
+    head = (
+        keys.duel(did),
+        keys.voters(did),
+        keys.votes(did),
+        keys.provisional(did),
+        keys.tally_pending(did),
+    )
+    tail = (
+        keys.pow_used(did),
+        keys.present(did),
+        keys.subjects(did),
+        keys.duel_revoked(did),
+        keys.refused(did),
+    )
+    return head, tail
 
 
 def mint_key(did: str, network_hash: str, now: float | None = None) -> str:
