@@ -3,8 +3,9 @@
     .venv/bin/python bench/admission_scenarios.py [--quick]
 
 Starts its own embedded Redis, one web server and one tally worker (bench/stack.py) with
-default settings, plays each scenario as phones would (every phone its own cookies; client
-addresses through the proxy header the server trusts from localhost), waits until the
+default settings (duels open without videos), plays each scenario as phones would (every
+phone its own cookies; client addresses through the proxy header the server trusts from
+localhost), waits until the
 tally has counted everything and prints one row per scenario: attempts, accepted (202),
 official (counted for the team the scenario is about) and held back. ``--quick`` runs the
 slow bot at full speed instead of 1.5 votes/s.
@@ -298,7 +299,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="slow bot at full speed")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="admission-"))
-    stack = Stack(work, environment={"MACHMAL_MODE": "development"})
+    # Duels open without videos (no ffmpeg clips here); everything else as shipped.
+    stack = Stack(work, environment={"MACHMAL_REQUIRE_APPROVED_VIDEOS": "false"})
     stack.start()
     try:
         client = redis.Redis.from_url(stack.redis.url, decode_responses=True)

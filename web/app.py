@@ -36,6 +36,7 @@ from web.routes import (
     stage,
     verify,
     vote,
+    vote_page,
 )
 from web.security import SecurityHeaders
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     # vote first: routes are matched in order, and the vote API is the hot path.
     for module in (
         vote,
+        vote_page,
         ops,
         docs,
         pages,

@@ -15,7 +15,8 @@ from voting import verify
 from voting.admission import AdmissionPass
 from voting.tokens import VOTER_COOKIE, new_voter_id
 from web.audience import client_ip, form_text, set_admission_cookie, set_voter_cookie
-from web.routes.vote import _render_page, ingest_for
+from web.routes.vote import ingest_for
+from web.routes.vote_page import _render_page
 from web.templating import render
 from workers import mail
 

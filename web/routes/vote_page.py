@@ -1,0 +1,172 @@
+"""The audience's vote page: the page itself (with the admission it asks for), the
+presence scan of the stage screen's code, and the vote as a form post without JavaScript."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from duels import errors, keys
+from voting.admission import ADMISSION_COOKIE, PRESENCE_PARAM
+from voting.ingest import VoteIngest, record_new_voter
+from voting.page import load_duel, mark_present, voter_state
+from voting.tokens import VOTER_COOKIE, new_voter_id
+from web import metrics
+from web.audience import client_ip, form_text, set_voter_cookie
+from web.routes.vote import MAX_TEAM_ID_CHARS, _ballot, _invalid_body, ingest_for
+from web.templating import render
+
+router = APIRouter()
+
+# Status codes the page explains after a form post (anything else is ignored).
+PAGE_STATUSES = frozenset(
+    {
+        "counted", "already_voted", "voting_closed", "throttled", "pow_required", "pow_invalid",
+        "team_not_in_duel", "invalid_body", "voter_token_missing", "voter_token_invalid",
+        "csrf_invalid", "unknown_duel", "presence_required", "presence_stale",
+        "presence_invalid", "present", "code_required", "email_required", "admission_revoked",
+        "email_sent", "email_confirmed", "email_invalid", "email_disposable", "email_throttled",
+        "code_claimed", "code_unknown", "code_revoked", "code_claimed_elsewhere",
+        "code_attempts_throttled",
+    }
+)  # fmt: skip
+
+
+@router.get("/vote/{did}", include_in_schema=False)
+async def vote_page(did: str, request: Request) -> Response:
+    presence = request.query_params.get(PRESENCE_PARAM)
+    if presence is not None:
+        return await _scan_presence(request, did, presence)
+    return await _render_page(request, did)
+
+
+async def _scan_presence(request: Request, did: str, token: str) -> Response:
+    """A phone scanned the stage screen's rotating code: mark its voter present for the
+    duel, then show the page under its plain address (the code is not kept in the URL)."""
+    ingest = ingest_for(request)
+    try:
+        slot = ingest.admission.check_presence(did, token[:64])
+    except errors.DomainError as exc:
+        metrics.votes_rejected.labels(reason=exc.code).inc()
+        return await _render_page(request, did, status=exc.code, status_code=403)
+    voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
+    new_voter = voter_id is None
+    voter_id = voter_id or new_voter_id()
+    client = request.app.state.redis
+    if not await client.exists(keys.duel(did)):
+        return await _render_page(request, did)
+    await mark_present(client, did, voter_id, slot)
+    response = RedirectResponse(f"/vote/{did}?status=present", status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    if new_voter:
+        await _new_voter(request, ingest, did)
+        set_voter_cookie(response, ingest, voter_id)
+    return response
+
+
+async def _new_voter(request: Request, ingest: VoteIngest, did: str) -> None:
+    network_hash, _ = ingest.secrets.client_hashes(client_ip(request))
+    await record_new_voter(request.app.state.redis, did, network_hash)
+
+
+async def _render_page(
+    request: Request, did: str, *, status: str | None = None, status_code: int = 200
+) -> Response:
+    ingest = ingest_for(request)
+    client = request.app.state.redis
+    duel = await load_duel(client, did)
+    if duel is None:
+        response = render(request, "vote.html", {"duel": None}, status_code=404)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
+    new_voter = voter_id is None
+    if voter_id is None:
+        voter_id = new_voter_id()
+    admitted = ingest.admission.read_pass(request.cookies.get(ADMISSION_COOKIE))
+    if admitted is not None and admitted.competition != duel.competition:
+        admitted = None
+    voter = await voter_state(
+        client,
+        did,
+        None if new_voter else voter_id,
+        admitted.subject_id if admitted else None,
+        valid_ms=ingest.settings.presence_valid_seconds * 1000,
+    )
+    if status is None:
+        asked = request.query_params.get("status", "")
+        status = asked if asked in PAGE_STATUSES else None
+    retry = request.query_params.get("retry", "")
+    retry_after = min(int(retry), 3600) if retry.isdigit() else 1
+    is_open = duel.is_open()
+    mode = duel.admission or "open"
+    admitted_here = (
+        (mode == "venue" and voter.present)
+        or (mode == "codes" and admitted is not None and admitted.kind == "k")
+        or (mode == "verified" and admitted is not None and admitted.kind == "e")
+        or mode == "open"
+    )
+    if status == "present" and not voter.present:
+        status = None  # the page says what is true, whatever the address bar claims
+    if status is None and not is_open:
+        status = "voting_closed"
+    elif status is None and voter.voted:
+        status = "already_voted"
+    elif status is None and not admitted_here:
+        status = {"venue": "presence_required", "codes": "code_required"}.get(
+            mode, "email_required"
+        )
+    total = sum(voter.counts.get(side.team_id, 0) for side in duel.sides)
+    context = {
+        "duel": duel,
+        "mode": mode,
+        "admitted": admitted_here,
+        "csrf": ingest.secrets.csrf_token(voter_id),
+        "status": status,
+        "retry_after": retry_after,
+        "can_vote": is_open and not voter.voted and admitted_here,
+        "show_counts": duel.show_results and (voter.voted or status == "counted"),
+        "counts": voter.counts,
+        "total": total,
+    }
+    response = render(request, "vote.html", context, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    if new_voter:
+        await _new_voter(request, ingest, did)
+        set_voter_cookie(response, ingest, voter_id)
+    return response
+
+
+@router.post("/vote/{did}", include_in_schema=False)
+async def vote_form(did: str, request: Request) -> Response:
+    """The same vote without JavaScript: form post, then 303 back to the page."""
+    ingest = ingest_for(request)
+    form = await request.form(max_files=0, max_fields=8)
+    voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
+    if voter_id is None:
+        code = "voter_token_invalid" if request.cookies.get(VOTER_COOKIE) else "voter_token_missing"
+        metrics.votes_rejected.labels(reason=code).inc()
+        return RedirectResponse(f"/vote/{did}?status={code}", status_code=303)
+    if not ingest.secrets.check_csrf(voter_id, form_text(form, "csrf")):
+        metrics.votes_rejected.labels(reason="csrf_invalid").inc()
+        return await _render_page(request, did, status="csrf_invalid", status_code=403)
+    team_id = form_text(form, "team_id")
+    location = f"/vote/{did}?status=counted"
+    try:
+        if not 0 < len(team_id) <= MAX_TEAM_ID_CHARS:
+            raise _invalid_body("Choose a team.")
+        agent = request.headers.get("user-agent", "")
+        admitted = ingest.admission.read_pass(request.cookies.get(ADMISSION_COOKIE))
+        await ingest.cast(
+            _ballot(ingest, did, voter_id, team_id, client_ip(request), agent, None, admitted)
+        )
+    except errors.StoreUnavailable:
+        raise
+    except errors.DomainError as exc:
+        metrics.votes_rejected.labels(reason=exc.code).inc()
+        location = f"/vote/{did}?status={exc.code}"
+        if isinstance(exc, errors.Throttled):
+            location += f"&retry={exc.retry_after}"
+    else:
+        metrics.votes_accepted.inc()
+    return RedirectResponse(location, status_code=303)
