@@ -187,7 +187,7 @@ def open_mode(stack: Stack, client: redis.Redis, quick: bool) -> list[Row]:
     duel = host_duel(stack.url, "open", "spread")
     spread = Row("open", "bot spread over 200 networks, 1 vote each", 200)
     spread.accepted = crowd(
-        stack.url, duel, 200, lambda n: f"192.0.{n // 200}.{n % 200 + 1}", just_open(duel)
+        stack.url, duel, 200, lambda n: f"100.{100 + n // 256}.{n % 256}.3", just_open(duel)
     )
     spread.note = "open mode cannot tell these from people"
     rows.append(settle(client, duel, spread, None, {}))

@@ -232,6 +232,10 @@ router.routes.append(Route("/api/duels/{did}/votes", VoteEndpoint(), methods=["P
         "`voting_closed`; 429 `throttled` with Retry-After; 404 `unknown_duel`; 422 "
         "`invalid_body` / `team_not_in_duel`; 401 `voter_token_missing`; 403 "
         "`voter_token_invalid`, `pow_required` / `pow_invalid` (with a fresh `challenge`); "
+        "403 when the duel's admission mode does not admit this phone: `presence_required` "
+        "(venue: scan the stage screen's code), `code_required` (codes), `email_required` "
+        "(verified), `admission_revoked`; 409 `already_voted` also when the code or address "
+        "voted in this duel; "
         "415 `json_required`; 503 when the vote store is unavailable."
     ),
     openapi_extra={
