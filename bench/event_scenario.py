@@ -417,7 +417,11 @@ def main() -> None:
             Path(tmp),
             web_workers=2,
             rq_workers=2,
-            environment={"MACHMAL_REQUIRE_APPROVED_VIDEOS": "false"},
+            environment={
+                "MACHMAL_REQUIRE_APPROVED_VIDEOS": "false",
+                # Every viewer comes from this one machine: lift the per-address stream cap.
+                "MACHMAL_SSE_CLIENTS_PER_ADDRESS": "100000",
+            },
         )
         stack.start()
         try:

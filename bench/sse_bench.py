@@ -266,6 +266,7 @@ def main() -> None:
                 "MACHMAL_VOTES_PER_IP_PER_MINUTE": "100000000",
                 "MACHMAL_VOTES_PER_IP_UA_PER_MINUTE": "100000000",
                 "MACHMAL_POW_BURST_VOTES_PER_IP": "100000000",
+                "MACHMAL_SSE_CLIENTS_PER_ADDRESS": "100000",
             },
         )
         stack.start()

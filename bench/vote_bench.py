@@ -104,7 +104,7 @@ def start_server(
     command = [
         sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
-        "--log-level", "warning", "--proxy-headers", "--no-access-log",
+        "--log-level", "warning", "--no-proxy-headers", "--no-access-log",
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                                start_new_session=True)  # fmt: skip

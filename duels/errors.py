@@ -51,6 +51,19 @@ class Throttled(DomainError):
         self.retry_after = max(1, retry_after)
 
 
+class Busy(DomainError):
+    """Full for now (not the caller's fault): 503 with a time to come back."""
+
+    code = "busy"
+    message = "The server is busy; try again in a moment."
+
+    def __init__(
+        self, message: str | None = None, *, retry_after: int = 5, code: str | None = None
+    ):
+        super().__init__(message, code=code)
+        self.retry_after = max(1, retry_after)
+
+
 class TooLarge(DomainError):
     code = "too_large"
     message = "The upload is too large."

@@ -55,7 +55,16 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:d:{d:ID}:videos`` | hash | team id -> video JSON; approved ones mirrored to the duel |
 | ``mm:heartbeat`` | string | last run of the worker heartbeat job |
 | ``mm:tally-sweep-queued`` | string | a tally sweep job is queued; expires |
-| ``mm:login-failures:<hash>`` | string | failed host logins of one client; expires |
+| ``mm:login-failures:<hash>`` | string | failed host logins of one address (IPv6: its /64),
+  keyed hash; 5 lock it; expires |
+| ``mm:login-backoff`` | string | failed host logins of all addresses (the one account); past
+  10 each wrong token locks its address for a doubling time; expires an hour after the last |
+| ``mm:host-sessions`` | zset | sha256(console session id) -> its absolute expiry (epoch s) |
+| ``mm:host-session:{mm:host-sessions}:<sha256>`` | hash | a console session: ``created``,
+  ``seen``, ``address`` (keyed hash), ``token`` (keyed fingerprint of the host token);
+  expires when idle |
+| ``mm:host-once:<sha256>:<cid>:<kind>`` | string | a secret just issued (invite link, screen
+  key), kept for one page view of that session; read and deleted, expires after 5 min |
 
 Pub/sub channel ``mm:events:<cid>`` carries "something changed" notes for the
 live board; RQ keeps its own ``rq:*`` keys.
@@ -237,6 +246,19 @@ def verify_used(cid: str, link_id: str) -> str:
 
 def login_failures(client_hash: str) -> str:
     return f"mm:login-failures:{client_hash}"
+
+
+LOGIN_BACKOFF = "mm:login-backoff"
+HOST_SESSIONS = "mm:host-sessions"
+
+
+def host_session(session_hash: str) -> str:
+    """Hash tag = the index's name: "log out everywhere" stays in one cluster slot."""
+    return f"mm:host-session:{{{HOST_SESSIONS}}}:{session_hash}"
+
+
+def host_once(session_hash: str, cid: str, kind: str) -> str:
+    return f"mm:host-once:{session_hash}:{cid}:{kind}"
 
 
 # SCAN patterns (MATCH) for the keys above that carry a variable part.

@@ -28,6 +28,13 @@ def admission_mode(value: str | None, default: AdmissionMode = "open") -> Admiss
 
 DUEL_STATUSES: tuple[DuelStatus, ...] = ("pending", "voting", "closed", "decided")
 
+
+def counts_public(status: str, show_results: bool) -> bool:
+    """May the audience see a duel's counts? A host who opened it with ``show_results``
+    off keeps them to the hosts until the duel is decided, on every public surface."""
+    return show_results or status == "decided"
+
+
 # No 0/o, 1/l/i: ids are read aloud and typed from posters.
 _ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 
@@ -139,6 +146,10 @@ class Duel:
     @property
     def teams(self) -> tuple[str, ...]:
         return (self.home, self.away) if self.away else (self.home,)
+
+    @property
+    def counts_public(self) -> bool:
+        return counts_public(self.status, self.show_results)
 
     def to_redis(self) -> RedisFields:
         return {

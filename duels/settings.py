@@ -6,13 +6,14 @@ no other module reads ``os.environ``.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_KEY_LENGTH = 32
@@ -53,6 +54,23 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     data_dir: Path = Path(".machmal")
     default_language: Literal["de", "en"] = "de"
+
+    # Host console sessions (web/host_session.py): server-side records in Redis.
+    host_session_idle_seconds: int = Field(
+        default=8 * 3600, ge=60, description="A console session unused this long ends."
+    )
+    host_session_max_seconds: int = Field(
+        default=24 * 3600, ge=60, description="A console session ends this long after login."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token /metrics asks for; unset: /metrics answers loopback only.",
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1/32,::1/128",
+        description="Comma-separated networks of our reverse proxies: only a peer in one of "
+        "them is believed about the client's address (X-Forwarded-For); empty = nobody.",
+    )
 
     # Voting limits (see DESIGN.md, fraud throttling). The per-IP limits apply in the
     # "open" admission mode only: elsewhere admission decides who votes, and a venue's
@@ -142,11 +160,41 @@ class Settings(BaseSettings):
     sse_client_queue: int = Field(
         default=64, ge=1, description="Events buffered per SSE client before it must resync."
     )
+    # A venue's NAT carries a few projectors and boards, not hundreds (web/stream_slots.py).
+    sse_clients_per_address: int = Field(
+        default=20, ge=1, description="Live streams one address (IPv6: its /64) may hold open."
+    )
+    sse_clients_per_process: int = Field(
+        default=5000, ge=1, description="Live streams one web process holds; more get 503."
+    )
+    # uvicorn's limit_concurrency: past this many open connections (live streams included)
+    # it answers 503, so the streams' own cap must leave room for votes and pages.
+    max_connections: int = Field(
+        default=10_000, ge=2, description="Open connections per web process (machmal serve)."
+    )
+
+    @field_validator("max_connections")
+    @classmethod
+    def _room_beside_streams(cls, value: int, info: ValidationInfo) -> int:
+        streams = info.data.get("sse_clients_per_process")
+        if streams is not None and streams >= value:
+            raise ValueError(
+                "must be larger than sse_clients_per_process: live streams hold connections too"
+            )
+        return value
 
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        for part in parts:
+            ipaddress.ip_network(part, strict=False)  # ValueError names a bad one
+        return ",".join(parts)
 
     @property
     def queue_redis_url(self) -> str | None:

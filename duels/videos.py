@@ -47,8 +47,13 @@ MEDIA_TYPES = {
 }
 # Server-generated media names: <duel id>-<team id>-<random hex>.<ext>; nothing else is served.
 _MEDIA_NAME = re.compile(r"^([a-z0-9]{1,32})-([a-z0-9]{1,32})-([0-9a-f]{12})\.(mp4|webm|mov|jpg)$")
-# ISO-BMFF brands that carry a still image or audio only, not a video.
-_NOT_VIDEO_BRANDS = {b"heic", b"heix", b"mif1", b"msf1", b"avif", b"M4A ", b"M4B ", b"M4P "}
+# ISO-BMFF brands that carry a still image or audio only, not a video (JPEG 2000/XL
+# brands also make ffmpeg's format guess skip MOV, e.g. for a DASH manifest behind them).
+_NOT_VIDEO_BRANDS = {
+    b"heic", b"heix", b"mif1", b"msf1", b"avif", b"M4A ", b"M4B ", b"M4P ",
+    b"jp2 ", b"jpx ", b"jpm ", b"jxl ",
+}  # fmt: skip
+_FTYP_SIZES = range(16, 1025)  # size field of a real ftyp box: 16 bytes plus 4 per brand
 _MAGIC_LENGTH = 12
 
 
@@ -122,7 +127,7 @@ def detect_container(head: bytes) -> str | None:
         return "webm"
     if len(head) >= _MAGIC_LENGTH and head[4:8] == b"ftyp":  # ISO-BMFF: size, 'ftyp', brand
         brand = head[8:12]
-        if brand in _NOT_VIDEO_BRANDS:
+        if brand in _NOT_VIDEO_BRANDS or int.from_bytes(head[:4], "big") not in _FTYP_SIZES:
             return None
         return "mov" if brand == b"qt  " else "mp4"
     return None

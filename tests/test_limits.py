@@ -7,6 +7,7 @@ import time
 
 from starlette.testclient import TestClient
 
+from tests.conftest import HOST_TOKEN
 from tests.support import Process
 
 
@@ -60,6 +61,7 @@ def test_a_slow_body_times_out(web_server: Process) -> None:
     with socket.create_connection((host, int(port)), timeout=30) as sock:
         sock.sendall(
             b"POST /api/competitions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Authorization: Bearer " + HOST_TOKEN.encode() + b"\r\n"
             b"Content-Length: 100\r\n\r\n{"
         )
         started = time.monotonic()

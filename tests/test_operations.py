@@ -32,8 +32,10 @@ def test_healthz_recovers_when_redis_comes_back(
     assert client.get("/healthz").status_code == 200
 
 
-def test_metrics_are_prometheus_text(client: TestClient) -> None:
-    response = client.get("/metrics")
+def test_metrics_are_prometheus_text(settings: Settings) -> None:
+    """Scraped from loopback (without MACHMAL_METRICS_TOKEN nobody else may)."""
+    with TestClient(create_app(settings), client=("127.0.0.1", 50000)) as client:
+        response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert 'machmal_queue_depth{queue="tally"}' in response.text

@@ -13,7 +13,10 @@ from duels.connection import connect, connect_async, connect_queue_async
 from duels.settings import Settings
 from web import errors
 from web.broadcast import Broadcaster
+from web.console_guard import ConsoleGuard
+from web.host_guard import HostGuard
 from web.limits import BodyLimits
+from web.proxies import ForwardedClient
 from web.responses import JSONResponse
 from web.routes import (
     codes,
@@ -39,6 +42,7 @@ from web.routes import (
     vote_page,
 )
 from web.security import SecurityHeaders
+from web.stream_slots import StreamSlots
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -79,13 +83,22 @@ def create_app(settings: Settings) -> FastAPI:
         default_response_class=JSONResponse,
     )
     app.state.settings = settings
+    app.state.stream_slots = StreamSlots(
+        settings.sse_clients_per_address, settings.sse_clients_per_process
+    )
     errors.install(app)
+    # Console paths: the login first, whatever the ids (inside the body limits: a console
+    # body is small and read whole, and an oversized one gets its 413 from anyone).
+    app.add_middleware(ConsoleGuard)
     app.add_middleware(
         BodyLimits,
         max_bytes=settings.max_body_bytes,
         timeout=settings.body_timeout_seconds,
         max_depth=settings.max_json_depth,
     )
+    app.add_middleware(HostGuard)  # before the body limits read a byte
+    # The client's real address before anything (limits, routes) reads it.
+    app.add_middleware(ForwardedClient, trusted=settings.trusted_proxies)
     app.add_middleware(SecurityHeaders)  # outermost: refusals carry the headers too
     app.mount("/static/swagger", StaticFiles(directory=_swagger_ui_path()), name="swagger")
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")

@@ -13,7 +13,7 @@ from voting.tokens import VOTER_COOKIE, VOTER_COOKIE_MAX_AGE
 
 
 def client_ip(request: Request) -> str:
-    # uvicorn runs with proxy_headers, so client.host is already the forwarded address.
+    # Behind a trusted proxy, web/proxies.py has already put the client's address here.
     return request.client.host if request.client else "unknown"
 
 

@@ -32,7 +32,9 @@ from starlette.types import Receive, Scope, Send
 
 from duels import keys
 from duels.events import EVENT_LOG_LENGTH
+from duels.records import counts_public
 from web import metrics
+from web.stream_slots import Slot
 
 log = logging.getLogger(__name__)
 
@@ -402,11 +404,12 @@ class Broadcaster:
     async def _hide_running_counts(
         self, payload: dict[str, Any], visible: dict[str, bool]
     ) -> dict[str, Any]:
-        """A duel with ``show_results`` off keeps its counts to itself while voting."""
+        """A duel with ``show_results`` off keeps its counts to itself until decided
+        (also for events logged before it was, replayed to a reconnecting client)."""
         did = str(payload.get("duel", ""))
         if did not in visible:
             status, show = await self._redis.hmget(keys.duel(did), ["status", "show_results"])
-            visible[did] = status != "voting" or show != "0"
+            visible[did] = counts_public(str(status or ""), show != "0")
         if visible[did]:
             return payload
         return {"type": "tally", "duel": did, "hidden": True}
@@ -441,17 +444,30 @@ class EventStream(Response):
     media_type = "text/event-stream"
 
     def __init__(
-        self, broadcaster: Broadcaster, cid: str, last_event_id: str | None, heartbeat: float
+        self,
+        broadcaster: Broadcaster,
+        cid: str,
+        last_event_id: str | None,
+        heartbeat: float,
+        slot: Slot | None = None,
     ) -> None:
         self.broadcaster = broadcaster
         self.cid = cid
         self.last_event_id = last_event_id
         self.heartbeat = heartbeat
+        self.slot = slot
         self.status_code = 200
         self.background = None
         self.init_headers({"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._stream(send, receive)
+        finally:
+            if self.slot is not None:
+                self.slot.release()
+
+    async def _stream(self, send: Send, receive: Receive) -> None:
         client, prelude = await self.broadcaster.open(self.cid, self.last_event_id)
         watcher = asyncio.create_task(_close_on_disconnect(receive, client))
         try:

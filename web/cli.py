@@ -81,6 +81,9 @@ def serve(
 
     settings = _settings()
     _stop_on_signals()
+    # proxy_headers off: the app reads X-Forwarded-For itself, from trusted proxies only
+    # (web/proxies.py, MACHMAL_TRUSTED_PROXIES). limit_concurrency: past max_connections
+    # open connections (live streams count) uvicorn answers 503 (per worker process).
     try:
         with redis_for(settings) as settings:
             if workers > 1:
@@ -89,14 +92,16 @@ def serve(
                 uvicorn.run(
                     "web.asgi:app_from_environment",
                     factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", proxy_headers=True, access_log=False,
+                    log_level="warning", proxy_headers=False, access_log=False,
+                    limit_concurrency=settings.max_connections,
                 )  # fmt: skip
             else:
                 from web.app import create_app
 
                 uvicorn.run(
                     create_app(settings), host=host, port=port,
-                    log_level="warning", proxy_headers=True, access_log=False,
+                    log_level="warning", proxy_headers=False, access_log=False,
+                    limit_concurrency=settings.max_connections,
                 )  # fmt: skip
     except KeyboardInterrupt:
         pass

@@ -24,6 +24,7 @@ _STATUS_BY_KIND: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.TooLarge, 413),
     (errors.UnsupportedMedia, 415),
     (errors.StoreUnavailable, 503),
+    (errors.Busy, 503),
 )
 
 _CODE_BY_STATUS = {
@@ -70,7 +71,7 @@ def error_response(
 
 
 def domain_error_response(error: errors.DomainError) -> Response:
-    retry_after = error.retry_after if isinstance(error, errors.Throttled) else None
+    retry_after = error.retry_after if isinstance(error, errors.Throttled | errors.Busy) else None
     if isinstance(error, errors.StoreUnavailable):
         retry_after = 1
     return error_response(status_for(error), error.code, error.message, retry_after)

@@ -1,5 +1,6 @@
-"""Host console sessions: log in with the host token, a signed session cookie,
-CSRF tokens for every form, and a brake on guessing the token."""
+"""Host console sessions: log in with the host token, a random session id in the cookie
+(the record lives in Redis: duels/host_sessions.py), CSRF tokens bound to the session for
+every form, and a brake on guessing the token (duels/login_brake.py)."""
 
 from __future__ import annotations
 
@@ -7,57 +8,79 @@ import hashlib
 import hmac
 import secrets
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
-from duels import errors, keys
+from duels import errors, host_sessions, login_brake
 from duels.settings import Settings
+from web.audience import client_ip
 
 SESSION_COOKIE = "mm_host"
 CSRF_COOKIE = "mm_csrf"
-SESSION_SECONDS = 12 * 3600
-LOGIN_ATTEMPTS = 5
-LOGIN_WINDOW = 300
+ONCE_KINDS = ("invite", "screen")
+_UNCHECKED = object()
 
 
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key_value(), salt="host-session")
+def session_id(request: Request) -> str | None:
+    """The request's live session id, checked once per request (web/console_guard.py
+    checks it first for every console path)."""
+    known = getattr(request.state, "host_session", _UNCHECKED)
+    if known is not _UNCHECKED:
+        return known  # type: ignore[return-value]
+    raw = request.cookies.get(SESSION_COOKIE)
+    settings: Settings = request.app.state.settings
+    live = bool(raw) and host_sessions.check(request.app.state.store, settings, str(raw))
+    request.state.host_session = raw if live else None
+    return request.state.host_session  # type: ignore[no-any-return]
 
 
 def is_logged_in(request: Request) -> bool:
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw:
-        return False
-    try:
-        _serializer(request.app.state.settings).loads(raw, max_age=SESSION_SECONDS)
-    except BadSignature:
-        return False
-    return True
+    return session_id(request) is not None
 
 
 def log_in(request: Request, response: Response, token: str) -> None:
-    """Check the token (throttled per client) and set the session cookie."""
+    """Check the token (braked per address and account) and open a session."""
     settings: Settings = request.app.state.settings
     client = request.app.state.store
-    attempts_key = keys.login_failures(_client_hash(request))
-    failures = int(client.get(attempts_key) or 0)
-    if failures >= LOGIN_ATTEMPTS:
-        retry = max(1, int(client.ttl(attempts_key)))
-        raise errors.Throttled("Too many failed logins.", retry_after=retry, code="login_throttled")
+    address = login_brake.address_hash(settings.secret_key_value(), client_ip(request))
+    login_brake.check(client, address)
     if not hmac.compare_digest(token.encode(), settings.host_token_value().encode()):
-        pipe = client.pipeline()
-        pipe.incr(attempts_key)
-        pipe.expire(attempts_key, LOGIN_WINDOW)
-        pipe.execute()
-        raise errors.Forbidden("The host token is not valid.", code="host_token_invalid")
-    client.delete(attempts_key)
-    value = _serializer(settings).dumps({"sid": secrets.token_urlsafe(16)})
-    _set_cookie(response, settings, SESSION_COOKIE, value, SESSION_SECONDS)
+        raise login_brake.failed(client, address)
+    login_brake.succeeded(client, address)
+    previous = session_id(request)
+    if previous:
+        host_sessions.end(client, previous)  # a new id on every login
+    sid = host_sessions.start(client, settings, address)
+    request.state.host_session = sid
+    _set_cookie(response, settings, SESSION_COOKIE, sid, settings.host_session_max_seconds)
 
 
 def log_out(request: Request, response: Response) -> None:
+    sid = session_id(request)
+    if sid:
+        host_sessions.end(request.app.state.store, sid)
+    request.state.host_session = None
     response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def log_out_everywhere(request: Request, response: Response) -> None:
+    host_sessions.end_all(request.app.state.store)
+    request.state.host_session = None
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def keep_once(request: Request, cid: str, kind: str, secret: str) -> None:
+    """Show ``secret`` on this session's next view of competition ``cid``, and only there."""
+    sid = session_id(request)
+    if sid and kind in ONCE_KINDS:
+        host_sessions.keep_once(request.app.state.store, sid, cid, kind, secret)
+
+
+def take_once(request: Request, cid: str) -> dict[str, str]:
+    sid = session_id(request)
+    if not sid:
+        return {}
+    return host_sessions.take_once(request.app.state.store, sid, cid, ONCE_KINDS)
 
 
 def csrf_token(request: Request, response: Response | None = None) -> str:
@@ -68,26 +91,24 @@ def csrf_token(request: Request, response: Response | None = None) -> str:
         seed = secrets.token_urlsafe(16)
         request.state.csrf_seed = seed
     if response is not None and request.cookies.get(CSRF_COOKIE) != seed:
-        _set_cookie(response, settings, CSRF_COOKIE, seed, SESSION_SECONDS)
-    return _csrf_for(settings, seed)
+        _set_cookie(response, settings, CSRF_COOKIE, seed, settings.host_session_max_seconds)
+    return _csrf_for(settings, seed, session_id(request))
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
     seed = request.cookies.get(CSRF_COOKIE)
-    expected = _csrf_for(request.app.state.settings, seed) if seed else ""
+    settings: Settings = request.app.state.settings
+    expected = _csrf_for(settings, seed, session_id(request)) if seed else ""
     if not seed or not submitted or not hmac.compare_digest(submitted, expected):
         raise errors.Forbidden("The form has expired; reload the page.", code="csrf_failed")
 
 
-def _csrf_for(settings: Settings, seed: str) -> str:
+def _csrf_for(settings: Settings, seed: str, sid: str | None) -> str:
+    """Bound to the cookie's seed and, once logged in, to the session: a token (or a
+    planted seed cookie) of one session is worth nothing in another."""
     key = settings.secret_key_value().encode()
-    return hmac.new(key, f"csrf:{seed}".encode(), hashlib.sha256).hexdigest()
-
-
-def _client_hash(request: Request) -> str:
-    host = request.client.host if request.client else "unknown"
-    key = request.app.state.settings.secret_key_value().encode()
-    return hmac.new(key, host.encode(), hashlib.sha256).hexdigest()[:16]
+    bound = f"csrf:{seed}:{host_sessions.session_hash(sid)}" if sid else f"csrf:{seed}"
+    return hmac.new(key, bound.encode(), hashlib.sha256).hexdigest()
 
 
 def _set_cookie(response: Response, settings: Settings, name: str, value: str, age: int) -> None:

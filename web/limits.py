@@ -6,8 +6,10 @@ Pure ASGI, so the vote hot path pays one buffer copy and nothing else:
 - a body that trickles in slower than ``timeout`` seconds is refused with 408
   (slowloris-style clients do not hold a worker);
 - JSON nested deeper than ``max_depth`` is refused with 422 before parsing.
-Uploads (multipart to the video endpoint) stream through their own handler,
-which enforces its own limit.
+Only the two upload endpoints (``POST /api/duels/{did}/videos`` and the portal's
+``POST /company/{token}/upload/{did}``), matched whole, stream through their own
+handler, which authenticates first and enforces its own limit. Host routes are
+refused without the host token before this reads a byte (web/host_guard.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import re
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_STREAMED = re.compile(r"^/(api/duels/[^/]+/videos|company/[^/]+/upload)")
+_STREAMED = re.compile(r"^/(?:api/duels/[^/]+/videos|company/[^/]+/upload/[^/]+)$")
 _WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -40,24 +42,24 @@ class BodyLimits:
         if (
             scope["type"] != "http"
             or scope["method"] not in _WITH_BODY
-            or _STREAMED.match(scope["path"])
+            or (scope["method"] == "POST" and _STREAMED.match(scope["path"]))
         ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await _refuse(send, 413, "too_large", "The request body is too large.")
+            await refuse(send, 413, "too_large", "The request body is too large.")
             return
         try:
             # asyncio.timeout, not wait_for: no extra task per request on the hot path.
             async with asyncio.timeout(self.timeout):
                 body = await self._read(receive)
         except _TooLarge:
-            await _refuse(send, 413, "too_large", "The request body is too large.")
+            await refuse(send, 413, "too_large", "The request body is too large.")
             return
         except TimeoutError:
-            await _refuse(send, 408, "body_timeout", "The request body came too slowly.")
+            await refuse(send, 408, "body_timeout", "The request body came too slowly.")
             return
         except _Disconnected:
             return
@@ -66,7 +68,7 @@ class BodyLimits:
             and body.count(b"[") + body.count(b"{") > self.max_depth  # cheap, in C
             and _depth(body) > self.max_depth
         ):
-            await _refuse(send, 422, "too_deep", "The JSON is nested too deeply.")
+            await refuse(send, 422, "too_deep", "The JSON is nested too deeply.")
             return
         replayed = False
 
@@ -125,7 +127,8 @@ def _depth(body: bytes) -> int:
     return deepest
 
 
-async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+async def refuse(send: Send, status: int, code: str, message: str) -> None:
+    """An error answer that closes the connection (an unread body must not follow)."""
     body = orjson.dumps({"detail": {"code": code, "message": message}})
     await send(
         {

@@ -43,19 +43,25 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+def parse_bearer(header: str) -> str | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
 
 
-def require_host(request: Request) -> None:
-    """FastAPI dependency: 401 without a token, 403 with a wrong one."""
-    token = bearer_token(request)
+def bearer_token(request: Request) -> str | None:
+    return parse_bearer(request.headers.get("authorization", ""))
+
+
+def check_host_token(token: str | None, expected: str) -> None:
+    """401 without a token, 403 with a wrong one (compared in constant time)."""
     if token is None:
         raise errors.Unauthorized("The host token is required.", code="host_token_required")
-    expected = request.app.state.settings.host_token_value()
     if not hmac.compare_digest(token.encode(), expected.encode()):
         raise errors.Forbidden("The host token is not valid.", code="host_token_invalid")
+
+
+def require_host(request: Request) -> None:
+    """FastAPI dependency; :class:`web.host_guard.HostGuard` checks the same before the body."""
+    check_host_token(bearer_token(request), request.app.state.settings.host_token_value())

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from duels import videos
-from workers import context
+from workers import context, sandbox
+from workers.sandbox import DEFAULT_LIMITS, Limits
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ REASON_TOO_LONG = (
     "Bitte kürze es und lade es erneut hoch."
 )
 REASON_TIMEOUT = "Die Verarbeitung hat zu lange gedauert. Bitte lade eine kleinere Datei hoch."
+REASON_DISGUISED = (
+    "Die Datei gibt sich als MP4-, MOV- oder WebM-Video aus, ist aber keines. "
+    "Bitte lade das Video so hoch, wie es aus der Kamera oder dem Schnittprogramm kommt."
+)
 
 
 class Unusable(Exception):
@@ -56,19 +61,39 @@ def _tool(name: str) -> str:
     return found
 
 
-def probe(path: Path) -> Probe:
+def container_of(path: Path, expected: str | None = None) -> str:
+    """The container the file's magic bytes announce (mp4, mov, webm), re-read here
+    rather than trusted; :class:`Unusable` if none, or not the ``expected`` one."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(16)
+    except OSError as exc:
+        raise Unusable(REASON_UNREADABLE) from exc
+    found = videos.detect_container(head)
+    if found is None or (
+        expected is not None and sandbox.DEMUXERS.get(expected) != sandbox.DEMUXERS[found]
+    ):
+        raise Unusable(REASON_DISGUISED)
+    return found
+
+
+def probe(path: Path, container: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Probe:
     """Duration, size and codec of the first video stream, or :class:`Unusable`."""
-    result = subprocess.run(
-        [_tool("ffprobe"), "-v", "error", "-print_format", "json",
-         "-show_format", "-show_streams", str(path)],
-        capture_output=True, timeout=PROBE_TIMEOUT, check=False,
+    found = container_of(path, container)
+    result = sandbox.run(
+        [_tool("ffprobe"), "-v", "error", *sandbox.input_arguments(found),
+         "-print_format", "json", "-show_format", "-show_streams", str(path)],
+        limits, timeout=PROBE_TIMEOUT, writes=False,
     )  # fmt: skip
     if result.returncode != 0:
-        raise Unusable(REASON_UNREADABLE)
+        raise Unusable(REASON_TIMEOUT if sandbox.out_of_cpu(result) else REASON_UNREADABLE)
     try:
         data = json.loads(result.stdout or b"{}")
     except ValueError as exc:
         raise Unusable(REASON_UNREADABLE) from exc
+    format_name = data.get("format", {}).get("format_name")
+    if format_name != sandbox.FORMAT_NAMES[sandbox.DEMUXERS[found]]:
+        raise Unusable(REASON_DISGUISED)
     streams = [
         stream
         for stream in data.get("streams", [])
@@ -88,17 +113,27 @@ def probe(path: Path) -> Probe:
     return Probe(duration, width, height, str(stream.get("codec_name", "")))
 
 
-def make_poster(path: Path, poster: Path, duration: float) -> None:
+def make_poster(
+    path: Path,
+    poster: Path,
+    duration: float,
+    container: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> None:
     """A JPEG from a second into the video (or its middle, if shorter), landed atomically."""
+    found = container_of(path, container)
     temp = poster.with_name(f".{poster.stem}.tmp.jpg")
     at = min(1.0, duration / 2)
     try:
-        result = subprocess.run(
-            [_tool("ffmpeg"), "-v", "error", "-nostdin", "-y", "-ss", f"{at:.2f}", "-i", str(path),
-             "-frames:v", "1", "-vf", f"scale='min({POSTER_WIDTH},iw)':-2", "-q:v", "4",
-             "-update", "1", str(temp)],
-            capture_output=True, timeout=POSTER_TIMEOUT, check=False,
+        result = sandbox.run(
+            [_tool("ffmpeg"), "-v", "error", "-nostdin", "-y", *sandbox.input_arguments(found),
+             "-ss", f"{at:.2f}", "-i", str(path), "-frames:v", "1",
+             "-vf", f"scale='min({POSTER_WIDTH},iw)':-2", "-q:v", "4",
+             "-f", "image2", "-update", "1", str(temp)],
+            limits, timeout=POSTER_TIMEOUT, writes=True,
         )  # fmt: skip
+        if sandbox.out_of_cpu(result):
+            raise Unusable(REASON_TIMEOUT)
         if result.returncode != 0 or not temp.exists() or temp.stat().st_size == 0:
             raise Unusable(REASON_NO_POSTER)
         os.replace(temp, poster)
@@ -115,13 +150,16 @@ def process_video(did: str, team_id: str, file: str) -> str:
     directory = videos.media_dir(settings)
     path = directory / file
     poster = path.with_suffix(".jpg")
+    # The name's extension is the container the upload check detected; the file must agree.
+    container = file.rpartition(".")[2]
+    limits = Limits.for_settings(settings)
     try:
-        found = probe(path)
+        found = probe(path, container, limits)
         if found.duration > settings.max_video_seconds:
             raise Unusable(
                 REASON_TOO_LONG.format(seconds=found.duration, limit=settings.max_video_seconds)
             )
-        make_poster(path, poster, found.duration)
+        make_poster(path, poster, found.duration, container, limits)
     except (Unusable, subprocess.TimeoutExpired) as exc:
         reason = str(exc) if isinstance(exc, Unusable) else REASON_TIMEOUT
         log.info("video %s of duel %s rejected: %s", file, did, reason)

@@ -31,6 +31,7 @@ from redis.commands.core import Script
 from rq import Queue, get_current_job
 
 from duels import errors, events, keys, store, tournament
+from duels.records import counts_public
 from duels.settings import Settings
 from voting import rules
 from workers import context, queues
@@ -244,8 +245,16 @@ def update_board(
 def publish_tally(
     client: redis.Redis, cid: str, did: str, teams: Sequence[str], official: Mapping[str, int]
 ) -> None:
+    """Announce new counts; a duel hiding its results announces only that it was counted
+    (the log and every live board are public; hosts read counts from the API)."""
+    pipe = client.pipeline(transaction=False)
+    pipe.hmget(keys.duel(did), ["status", "show_results"])
+    pipe.hgetall(keys.provisional(did))
+    (status, show), provisional = pipe.execute()
+    if not counts_public(str(status or ""), show != "0"):
+        events.publish(client, cid, "tally", {"duel": did, "hidden": True})
+        return
     counts, quarantined = split_official(official, teams)
-    provisional = cast(dict[str, str], client.hgetall(keys.provisional(did)))
     events.publish(
         client,
         cid,

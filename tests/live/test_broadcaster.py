@@ -96,7 +96,7 @@ def test_running_counts_stay_hidden_when_the_duel_hides_results(
 
 def test_disconnects_leave_no_tasks_behind(settings: Settings, redis_client: redis.Redis) -> None:
     competition = make_competition(redis_client)
-    app = create_app(settings)
+    app = create_app(settings.model_copy(update={"sse_clients_per_address": 100}))  # one address
     port = free_port()
     request = (
         f"GET /api/competitions/{competition.cid}/events HTTP/1.1\r\n"

@@ -7,6 +7,7 @@ import re
 import time
 
 import redis
+from pydantic import SecretStr
 from rq import Queue
 
 from duels import keys
@@ -19,6 +20,7 @@ from voting.tokens import VoteSecrets, new_voter_id, solve
 from workers import queues
 
 HEX12 = re.compile(r"^[0-9a-f]{12}$")
+METRICS_TOKEN = "metrics-token-" + "Zr4Kq8Vm" * 3
 
 
 def test_accepted_vote_is_stored_as_the_stream_contract_says(
@@ -289,11 +291,11 @@ def test_challenge_for_unknown_duel(make_client: ClientFactory) -> None:
 def test_metrics_count_accepted_and_rejected_votes(
     make_client: ClientFactory, redis_client: redis.Redis
 ) -> None:
-    client = make_client()
+    client = make_client(metrics_token=SecretStr(METRICS_TOKEN))
     duel = make_duel(redis_client)
 
     def metric(name: str) -> float:
-        text = client.get("/metrics").text
+        text = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
         match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
         return float(match.group(1)) if match else 0.0
 

@@ -5,8 +5,6 @@ CSV and printable A4 card sheets. Bearer API under ``/api`` and console pages un
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -17,8 +15,9 @@ from duels import codes, errors, store
 from voting import codes as derived
 from voting import qr
 from web import host_session
+from web.csv_export import csv_download
 from web.routes.codes import code_book
-from web.routes.host_console import _act, _download, _login_redirect, _page
+from web.routes.host_console import _act, _login_redirect, _page
 from web.security import require_host
 
 router = APIRouter()
@@ -78,16 +77,8 @@ def _generate(request: Request, cid: str, count: int) -> codes.Generated:
 
 
 def _csv(rows: list[dict[str, Any]], cid: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "claimed": "yes" if row["claimed"] else "no"})
-    return Response(
-        buffer.getvalue().encode("utf-8-sig"),
-        media_type="text/csv; charset=utf-8",
-        headers={**_download(f"codes-{cid}.csv"), "Cache-Control": "no-store"},
-    )
+    listed = [{**row, "claimed": "yes" if row["claimed"] else "no"} for row in rows]
+    return csv_download(CSV_COLUMNS, listed, f"codes-{cid}.csv")
 
 
 # Host API ------------------------------------------------------------------------

@@ -3,8 +3,6 @@ as the host API. Every form answers with a redirect (POST/redirect/GET)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -18,6 +16,7 @@ from duels import admission as admission_modes
 from duels import codes, errors, keys, screens, store, tournament, videos, views
 from voting import evidence
 from web import host_session
+from web.csv_export import csv_download
 from web.responses import JSONResponse
 from web.templating import render
 from workers import tally
@@ -47,6 +46,7 @@ def _render_with_csrf(
         request, name, {"csrf": token, "message": message, **context}, status_code=status_code
     )
     host_session.csrf_token(request, response)  # sets the cookie on first visit
+    response.headers["Cache-Control"] = "no-store"  # pages may show a secret once
     return response
 
 
@@ -98,6 +98,15 @@ def logout(request: Request, csrf: Field) -> Response:
     return response
 
 
+@router.post("/logout-everywhere")
+def logout_everywhere(request: Request, csrf: Field) -> Response:
+    """End every host session, this one included (a lost laptop, a copied cookie)."""
+    host_session.check_csrf(request, csrf)
+    response = RedirectResponse("/host/login", status_code=303)
+    host_session.log_out_everywhere(request, response)
+    return response
+
+
 # Competitions --------------------------------------------------------------------
 
 
@@ -137,6 +146,7 @@ def competition_page(request: Request, cid: str) -> HTMLResponse:
         return _login_redirect()  # type: ignore[return-value]
     client = request.app.state.store
     competition = store.get_competition(client, cid)
+    issued = host_session.take_once(request, cid)
     view = views.bracket_view(client, cid)
     duels = [d for r in view["rounds"] for d in r["duels"]]
     counts = _counts(client, [d["id"] for d in duels if d["id"]])
@@ -157,7 +167,8 @@ def competition_page(request: Request, cid: str) -> HTMLResponse:
             "view": view,
             "counts": counts,
             "videos": submitted,
-            "invites": request.query_params.get("invite"),
+            "invites": issued.get("invite"),
+            "new_screen_key": issued.get("screen", ""),
             "screens": screens.list_screens(client, cid),
             "code_summary": codes.summary(client, cid),
         },
@@ -189,11 +200,13 @@ def _issue_once(
     request: Request, csrf: str, cid: str, issue: Callable[[], str], ok: str, param: str
 ) -> Response:
     """Run a host action that makes a secret (invite link, screen key) and show it once on
-    the competition page; the store keeps only its hash."""
+    the competition page; the store keeps only its hash. The secret waits for that one view
+    server-side (never in a URL, so not in the history, logs or a Referer)."""
     issued: list[str] = []
     response = _act(request, csrf, f"/host/c/{cid}", lambda: issued.append(issue()), ok)
     if issued:
-        return RedirectResponse(f"/host/c/{cid}?ok={ok}&{param}={quote(issued[0])}", 303)
+        host_session.keep_once(request, cid, param, issued[0])
+        return RedirectResponse(f"/host/c/{cid}?ok={ok}", 303)
     return response
 
 
@@ -370,18 +383,11 @@ def export_json(request: Request, cid: str) -> Response:
 def export_csv(request: Request, cid: str) -> Response:
     if not host_session.is_logged_in(request):
         return _login_redirect()
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=(*views.RESULT_COLUMNS, *evidence.INTEGRITY_COLUMNS))
-    writer.writeheader()
-    for row in _results(request, cid):
+    rows = _results(request, cid)
+    for row in rows:
         row["refused_by_code"] = evidence.refused_text(row["refused_by_code"])
-        # A leading =, +, - or @ would run as a formula in a spreadsheet.
-        writer.writerow({k: _csv_safe(v) for k, v in row.items()})
-    return Response(
-        buffer.getvalue().encode("utf-8-sig"),
-        media_type="text/csv; charset=utf-8",
-        headers=_download(f"ergebnisse-{cid}.csv"),
-    )
+    columns = (*views.RESULT_COLUMNS, *evidence.INTEGRITY_COLUMNS)
+    return csv_download(columns, rows, f"ergebnisse-{cid}.csv")
 
 
 @router.get("/c/{cid}/posters")
@@ -406,12 +412,6 @@ def _results(request: Request, cid: str) -> list[dict[str, Any]]:
 
 def _download(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"'}
-
-
-def _csv_safe(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def _parse_local_time(value: str) -> float:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import HTMLResponse, Response
 
 from duels import errors, keys, store, views
+from duels.records import counts_public
 from web.broadcast import EventStream, valid_event_id
 from web.templating import render
 
@@ -37,7 +38,15 @@ LABELLED_STAGES = ("losers", "grand_final", "reset", "third_place")
             "description": "Events `tally`, `duel`, `bracket`; `hello` on connect, "
             "`resync` when the client must refetch everything. `id` is the resume point "
             "(`Last-Event-ID` header, or `?last_event_id=` on the first connect).",
-        }
+        },
+        429: {
+            "description": "This address holds `MACHMAL_SSE_CLIENTS_PER_ADDRESS` streams "
+            "already (`live_streams_per_address`); `Retry-After` says when to try again."
+        },
+        503: {
+            "description": "This web process holds `MACHMAL_SSE_CLIENTS_PER_PROCESS` "
+            "streams (`live_streams_full`); `Retry-After` says when to try again."
+        },
     },
 )
 async def events(
@@ -48,12 +57,15 @@ async def events(
 ) -> Response:
     await _require_competition(request.app.state.redis, cid)
     settings = request.app.state.settings
+    # Given back when the stream's response ends (EventStream), however it ends.
+    slot = request.app.state.stream_slots.take(request.client.host if request.client else None)
     return EventStream(
         request.app.state.broadcaster,
         cid,
         # The header is the browser's own resume point and wins over the page's.
         valid_event_id(last_event_id_header) or valid_event_id(last_event_id),
         heartbeat=settings.sse_heartbeat_seconds,
+        slot=slot,
     )
 
 
@@ -125,8 +137,8 @@ def _add_votes(
     duel: dict[str, Any], official: dict[str, str], provisional: dict[str, str], show: bool
 ) -> None:
     """Running duels show provisional counts (official ones lag behind the
-    tally); others their official counts. ``show_results`` off hides running counts."""
-    duel["counts_hidden"] = duel["status"] == "voting" and not show
+    tally); others their official counts. ``show_results`` off hides them until decided."""
+    duel["counts_hidden"] = not counts_public(duel["status"], show)
     source = provisional if duel["status"] == "voting" or not official else official
     home = duel["home"]["id"] if duel["home"] else ""
     away = duel["away"]["id"] if duel["away"] else ""

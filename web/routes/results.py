@@ -55,10 +55,14 @@ def get_duel(did: str, request: Request) -> dict[str, Any]:
     "/api/competitions/{cid}/leaderboard",
     tags=["audience"],
     summary="Teams ranked by official votes, companies by duels won",
-    description="404 `unknown_competition`.",
+    description=(
+        "For the audience, the votes of a duel that hides running results "
+        "(`show_results` false) count only once it is decided; hosts see all. "
+        "404 `unknown_competition`."
+    ),
 )
 def get_leaderboard(cid: str, request: Request) -> dict[str, Any]:
-    return leaderboard(_client(request), cid)
+    return leaderboard(_client(request), cid, host=_is_host(request))
 
 
 @router.get(
@@ -126,7 +130,7 @@ def duel_result(client: redis.Redis, did: str, *, host: bool = False) -> dict[st
             }
         )
     counts, quarantined = tally.split_official({k: int(v) for k, v in official.items()}, duel.teams)
-    visible = host or duel.show_results or duel.status == "decided"
+    visible = host or duel.counts_public
     return {
         **_duel_fields(duel),
         "teams": teams,
@@ -156,7 +160,7 @@ def _duel_fields(duel: Duel) -> dict[str, Any]:
     }
 
 
-def leaderboard(client: redis.Redis, cid: str) -> dict[str, Any]:
+def leaderboard(client: redis.Redis, cid: str, *, host: bool = False) -> dict[str, Any]:
     store.get_competition(client, cid)
     teams = store.list_teams(client, cid)
     companies = store.list_companies(client, cid)
@@ -165,6 +169,9 @@ def leaderboard(client: redis.Redis, cid: str) -> dict[str, Any]:
     pipe.zrange(keys.board_wins(cid), 0, -1, withscores=True)
     votes_raw, wins_raw = pipe.execute()
     votes = {str(member): int(score) for member, score in votes_raw}
+    if not host:
+        for team, hidden_votes in _hidden_votes(client, cid).items():
+            votes[team] = votes.get(team, 0) - hidden_votes
     wins = {str(member): int(score) for member, score in wins_raw}
     company_names = {company.id: company.name for company in companies}
     team_rows: list[dict[str, Any]] = [
@@ -195,6 +202,26 @@ def leaderboard(client: redis.Redis, cid: str) -> dict[str, Any]:
     _rank(team_rows, lambda row: (row["votes"],))
     _rank(company_rows, lambda row: (row["duels_won"], row["votes"]))
     return {"competition": cid, "teams": team_rows, "companies": company_rows}
+
+
+def _hidden_votes(client: redis.Redis, cid: str) -> dict[str, int]:
+    """Per team, the board votes of duels whose counts the audience may not see yet
+    (each team's board entry keeps its votes per duel)."""
+    hidden = [
+        (team, duel.id)
+        for duel in store.duels_of_competition(client, cid)
+        if not duel.counts_public
+        for team in duel.teams
+    ]
+    if not hidden:
+        return {}
+    pipe = client.pipeline(transaction=False)
+    for team, did in hidden:
+        pipe.hget(keys.board_team(cid, team), did)
+    found: dict[str, int] = {}
+    for (team, _), raw in zip(hidden, pipe.execute(), strict=True):
+        found[team] = found.get(team, 0) + int(raw or 0)
+    return found
 
 
 def _rank(

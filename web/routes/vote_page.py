@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from duels import errors, keys
+from duels.records import counts_public
 from voting.admission import ADMISSION_COOKIE, PRESENCE_PARAM
 from voting.ingest import VoteIngest, record_new_voter
 from voting.page import load_duel, mark_present, voter_state
@@ -116,7 +117,9 @@ async def _render_page(
         status = {"venue": "presence_required", "codes": "code_required"}.get(
             mode, "email_required"
         )
-    total = sum(voter.counts.get(side.team_id, 0) for side in duel.sides)
+    # Not even in the page's hidden elements while the host hides the results.
+    counts = voter.counts if counts_public(duel.status, duel.show_results) else {}
+    total = sum(counts.get(side.team_id, 0) for side in duel.sides)
     context = {
         "duel": duel,
         "mode": mode,
@@ -126,7 +129,7 @@ async def _render_page(
         "retry_after": retry_after,
         "can_vote": is_open and not voter.voted and admitted_here,
         "show_counts": duel.show_results and (voter.voted or status == "counted"),
-        "counts": voter.counts,
+        "counts": counts,
         "total": total,
     }
     response = render(request, "vote.html", context, status_code=status_code)
