@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     # Company uploads.
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     max_video_seconds: float = Field(default=180.0, gt=0)
+    media_threads: int = Field(
+        default=2, ge=1, le=64, description="ffmpeg threads (-threads) of one transcode."
+    )
+    media_stale_seconds: float = Field(
+        default=30.0, gt=0, description="A transcode silent this long lost its worker: re-queue."
+    )
     require_approved_videos: bool = Field(
         default=True, description="Open voting only when both videos are approved."
     )

@@ -8,9 +8,15 @@ load no third-party scripts, so a link is shown as a card). Life of a record::
     upload: uploaded -> processing -> ready | rejected      link: ready
     host:   ready -> approved, anything -> rejected (with a reason)
 
+The media worker turns every upload into a web rendition (H.264/AAC MP4,
+``rendition``); that and its poster are what pages play. The original (``file``)
+stays for the host until the competition's media is purged.
+
 The approved video of each side is mirrored into the duel hash
-(``home_video``/``home_poster``/``home_video_link``, same for ``away``), which
-the vote page reads; any other state clears those fields.
+(``home_video``/``home_poster``/``home_video_link``/``home_video_width``/
+``home_video_height``, same for ``away``), which the vote page reads. A new
+submission for a side whose video is approved keeps the approved one playing
+(``held``) until the new one is approved itself.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -77,8 +84,11 @@ class Video:
     duration: float | None = None
     width: int | None = None
     height: int | None = None
-    codec: str = ""
+    codec: str = ""  # of the original upload
     reason: str = ""  # why it was rejected, shown to the company
+    rendition: str = ""  # media name of the web MP4 the pages play
+    progress: int = 0  # percent of the transcode, while processing
+    held: str = ""  # JSON of the approved record that plays until this one is approved
 
     def to_json(self) -> str:
         return orjson.dumps(asdict(self)).decode()
@@ -90,8 +100,20 @@ class Video:
         return cls(**{name: value for name, value in data.items() if name in known})
 
     @property
+    def played(self) -> str:
+        """The media name pages play: the rendition (an original only in records made before)."""
+        return self.rendition or self.file
+
+    @property
     def media_url(self) -> str:
-        return f"/media/{self.file}" if self.file else ""
+        return f"/media/{self.played}" if self.played else ""
+
+    @property
+    def live(self) -> Video | None:
+        """The approved video that plays for this side: this one, or the one it replaces."""
+        if self.status == "approved":
+            return self
+        return Video.from_json(self.held) if self.held else None
 
     @property
     def poster_url(self) -> str:
@@ -101,6 +123,7 @@ class Video:
         out = asdict(self)
         out["media_url"] = self.media_url
         out["poster_url"] = self.poster_url
+        del out["held"]
         return out
 
 
@@ -196,10 +219,10 @@ class UploadSink:
 
 
 def remove_media(directory: Path, video: Video | None) -> None:
-    """Delete the files of a submission that was replaced."""
-    if video is None:
+    """Delete the files of a submission that was replaced (an approved one is held, not gone)."""
+    if video is None or video.status == "approved":
         return
-    for name in (video.file, video.poster):
+    for name in (video.file, video.rendition, video.poster):
         if name and parse_media_name(name):
             (directory / name).unlink(missing_ok=True)
 
@@ -374,17 +397,31 @@ def videos_of_duel(client: redis.Redis, did: str) -> dict[str, Video]:
     return {team: Video.from_json(value) for team, value in raw.items()}
 
 
+_SIDE_FIELDS = ("video", "poster", "video_type", "video_link", "video_width", "video_height")
+
+
 def _duel_fields(side: str, video: Video | None) -> dict[Any, Any]:
-    """The vote page's view of one side: set for an approved video, cleared otherwise."""
-    approved = video is not None and video.status == "approved"
+    """The vote page's view of one side: the approved (or held) video, cleared if none."""
+    live = video.live if video is not None else None
+    if live is None:
+        return {f"{side}_{name}": "" for name in _SIDE_FIELDS}
     return {
-        f"{side}_video": video.media_url if approved and video else "",
-        f"{side}_poster": video.poster_url if approved and video else "",
-        f"{side}_video_type": MEDIA_TYPES.get(video.file.rpartition(".")[2], "")
-        if approved and video and video.file
+        f"{side}_video": live.media_url,
+        f"{side}_poster": live.poster_url,
+        f"{side}_video_type": MEDIA_TYPES.get(live.played.rpartition(".")[2], "")
+        if live.played
         else "",
-        f"{side}_video_link": video.url if approved and video else "",
+        f"{side}_video_link": live.url,
+        f"{side}_video_width": str(live.width or ""),
+        f"{side}_video_height": str(live.height or ""),
     }
+
+
+def _successor(old: Video | None, new: Video) -> Video:
+    """``new`` replacing ``old``: an approved video keeps playing until ``new`` is approved."""
+    if old is None:
+        return new
+    return replace(new, held=old.to_json() if old.status == "approved" else old.held)
 
 
 Change = Callable[[Video | None], Video | None]
@@ -429,8 +466,9 @@ def submit_link(client: redis.Redis, target: Target, raw_url: str) -> tuple[Vide
         url=url,
         provider=provider,
     )
-    before, _ = _change(client, target.duel, target.team_id, lambda _old: video)
-    return video, before
+    before, after = _change(client, target.duel, target.team_id, partial(_successor, new=video))
+    assert after is not None
+    return after, before
 
 
 def record_upload(
@@ -450,8 +488,9 @@ def record_upload(
         content_type=MEDIA_TYPES[file.rpartition(".")[2]],
         size=size,
     )
-    before, _ = _change(client, target.duel, target.team_id, lambda _old: video)
-    return video, before
+    before, after = _change(client, target.duel, target.team_id, partial(_successor, new=video))
+    assert after is not None
+    return after, before
 
 
 # Processing (the media worker) ------------------------------------------------------
@@ -486,8 +525,10 @@ def finish_processing(
     width: int,
     height: int,
     codec: str,
+    rendition: str = "",
 ) -> bool:
-    """The upload is a playable video; False if it was replaced meanwhile."""
+    """The upload is a playable video (``width``/``height`` of the rendition);
+    False if it was replaced meanwhile."""
     duel = store.get_duel(client, did)
 
     def change(old: Video | None) -> Video | None:
@@ -502,12 +543,65 @@ def finish_processing(
             width=width,
             height=height,
             codec=codec,
+            rendition=rendition,
+            progress=100,
             reason="",
             updated_at=time.time(),
         )
 
     before, after = _change(client, duel, team_id, change)
     return after is not before
+
+
+def set_progress(client: redis.Redis, did: str, team_id: str, file: str, percent: int) -> bool:
+    """Record the transcode's percent (and that its job is alive); False if replaced."""
+    duel = store.get_duel(client, did)
+
+    def change(old: Video | None) -> Video | None:
+        if not _same_upload(old, file, ("processing",)):
+            return None
+        assert old is not None
+        return replace(old, progress=max(0, min(100, percent)), updated_at=time.time())
+
+    before, after = _change(client, duel, team_id, change)
+    return after is not before
+
+
+def claim_stale(
+    client: redis.Redis,
+    did: str,
+    team_id: str,
+    file: str,
+    older_than: float,
+    statuses: Iterable[str] = ("processing",),
+) -> bool:
+    """True for exactly one caller when the upload has sat in ``statuses`` for ``older_than``
+    seconds without a sign of life (its worker died): that caller queues it again."""
+    duel = store.get_duel(client, did)
+    now = time.time()
+
+    def change(old: Video | None) -> Video | None:
+        if not _same_upload(old, file, tuple(statuses)) or old is None:
+            return None
+        if now - old.updated_at < older_than:
+            return None
+        return replace(old, updated_at=now)
+
+    before, after = _change(client, duel, team_id, change)
+    return after is not before
+
+
+def unfinished_uploads(client: redis.Redis) -> list[Video]:
+    """Uploads of every competition that are still waiting for or in the media job."""
+    found: list[Video] = []
+    for cid in sorted(str(cid) for cid in client.smembers(keys.COMPETITIONS)):
+        for duel in store.duels_of_competition(client, cid):
+            found.extend(
+                video
+                for video in videos_of_duel(client, duel.id).values()
+                if video.kind == "upload" and video.status in ("uploaded", "processing")
+            )
+    return found
 
 
 def fail_processing(client: redis.Redis, did: str, team_id: str, file: str, reason: str) -> bool:
@@ -518,7 +612,9 @@ def fail_processing(client: redis.Redis, did: str, team_id: str, file: str, reas
         if not _same_upload(old, file, ("uploaded", "processing")):
             return None
         assert old is not None
-        return replace(old, status="rejected", reason=reason, poster="", updated_at=time.time())
+        return replace(
+            old, status="rejected", reason=reason, poster="", rendition="", updated_at=time.time()
+        )
 
     before, after = _change(client, duel, team_id, change)
     return after is not before
@@ -534,7 +630,15 @@ def _duel_and_team(client: redis.Redis, did: str, team_id: str) -> Duel:
     return duel
 
 
-def approve(client: redis.Redis, did: str, team_id: str, actor: str = "host") -> Video:
+def approve(
+    client: redis.Redis,
+    did: str,
+    team_id: str,
+    actor: str = "host",
+    directory: Path | None = None,
+) -> Video:
+    """Approve a ready video; the approved one it replaces (held) is dropped, its files
+    deleted when ``directory`` is given."""
     duel = _duel_and_team(client, did, team_id)
 
     def change(old: Video | None) -> Video | None:
@@ -545,10 +649,12 @@ def approve(client: redis.Redis, did: str, team_id: str, actor: str = "host") ->
                 f"The video is {old.status}; only a ready video can be approved.",
                 code="video_not_ready",
             )
-        return replace(old, status="approved", reason="", updated_at=time.time())
+        return replace(old, status="approved", reason="", held="", updated_at=time.time())
 
-    _, after = _change(client, duel, team_id, change)
+    before, after = _change(client, duel, team_id, change)
     assert after is not None
+    if directory is not None and before is not None and before.held:
+        remove_media(directory, replace(Video.from_json(before.held), status="rejected"))
     store.audit(
         client, duel.competition, actor, "approve_video", duel=did, team=team_id,
         video=after.file or after.url,
@@ -579,7 +685,7 @@ def reject(client: redis.Redis, did: str, team_id: str, reason: str, actor: str 
 def approved_for_voting(client: redis.Redis, duel: Duel) -> bool:
     """True when every team of the duel has an approved video."""
     found = videos_of_duel(client, duel.id)
-    return all(team in found and found[team].status == "approved" for team in duel.teams)
+    return all(team in found and found[team].live is not None for team in duel.teams)
 
 
 def submissions(client: redis.Redis, cid: str, round_: int | None = None) -> list[dict[str, Any]]:
@@ -621,6 +727,8 @@ def submissions(client: redis.Redis, cid: str, round_: int | None = None) -> lis
                     "height": video.height if video else None,
                     "codec": video.codec if video else None,
                     "reason": video.reason if video else None,
+                    "progress": video.progress if video else None,
+                    "original": video.file if video and video.kind == "upload" else None,
                     "submitted_at": video.submitted_at if video else None,
                 }
             )
@@ -628,15 +736,25 @@ def submissions(client: redis.Redis, cid: str, round_: int | None = None) -> lis
 
 
 def servable(client: redis.Redis, name: str) -> str | None:
-    """The media type of ``name`` when it belongs to a ready or approved video, else None."""
+    """The media type of ``name`` when it is the played file or poster of a ready or
+    approved video (or of the approved one still held), else None; originals are the host's."""
     parsed = parse_media_name(name)
     if parsed is None:
         return None
     did, team_id, extension = parsed
     video = get_video(client, did, team_id)
-    if video is None or video.status not in SERVABLE or name not in (video.file, video.poster):
-        return None
-    return MEDIA_TYPES[extension]
+    for shown in (video, video.live if video else None):
+        if shown and shown.status in SERVABLE and name in (shown.played, shown.poster):
+            return MEDIA_TYPES[extension]
+    return None
+
+
+def original_of(client: redis.Redis, did: str, team_id: str) -> tuple[str, str]:
+    """(media name, media type) of the team's uploaded original, for the host."""
+    video = get_video(client, did, team_id)
+    if video is None or video.kind != "upload" or not video.file:
+        raise NotFound("The team has not uploaded a video.", code="no_video")
+    return video.file, MEDIA_TYPES[video.file.rpartition(".")[2]]
 
 
 # The company portal ---------------------------------------------------------------------

@@ -24,6 +24,30 @@ class Side:
     poster: str = ""  # URL path of the poster image
     video_type: str = ""
     link: str = ""  # an approved link-out (YouTube, Instagram, TikTok), shown as a card
+    width: int = 0  # the served file's frame size (0 while unknown)
+    height: int = 0
+
+    @property
+    def orientation(self) -> str:
+        return orientation(self.width, self.height)
+
+
+def orientation(width: int | None, height: int | None) -> str:
+    """ "portrait", "landscape" or "square" (within 5 %); phones film portrait, so unknown
+    sizes count as portrait."""
+    if not width or not height:
+        return "portrait"
+    if abs(width - height) <= 0.05 * max(width, height):
+        return "square"
+    return "portrait" if height > width else "landscape"
+
+
+def _size(value: object) -> int:
+    try:
+        size = int(str(value or 0))
+    except ValueError:
+        return 0
+    return size if 0 < size <= 16384 else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +107,14 @@ async def load_duel(client: aioredis.Redis, did: str) -> DuelView | None:
             for company_id, raw in zip(company_ids, raw_companies, strict=True):
                 if raw:
                     companies[company_id] = str(orjson.loads(raw).get("name", ""))
+    sizes = await _video_sizes(client, did, record)
     sides = []
     for side in ("home", "away"):
         team_id = record.get(side, "")
         if not team_id:
             continue
         team = teams.get(team_id, {})
+        width, height = sizes.get(side, (0, 0))
         sides.append(
             Side(
                 team_id=team_id,
@@ -99,6 +125,8 @@ async def load_duel(client: aioredis.Redis, did: str) -> DuelView | None:
                 poster=_media_path(record.get(f"{side}_poster", "")),
                 video_type=record.get(f"{side}_video_type", ""),
                 link=record.get(f"{side}_video_link", ""),
+                width=width,
+                height=height,
             )
         )
     return DuelView(
@@ -114,6 +142,31 @@ async def load_duel(client: aioredis.Redis, did: str) -> DuelView | None:
         admission=record.get("admission") or "open",
         admission_choice=record.get("admission_choice", ""),
     )
+
+
+async def _video_sizes(
+    client: aioredis.Redis, did: str, record: dict[str, str]
+) -> dict[str, tuple[int, int]]:
+    """Frame size per side: the duel hash's mirror of the served rendition, else the
+    video record's probe result."""
+    sizes: dict[str, tuple[int, int]] = {}
+    missing: dict[str, str] = {}  # side -> team whose record is read
+    for side in ("home", "away"):
+        if not record.get(f"{side}_video"):
+            continue
+        width = _size(record.get(f"{side}_video_width"))
+        height = _size(record.get(f"{side}_video_height"))
+        if width and height:
+            sizes[side] = (width, height)
+        elif record.get(side):
+            missing[side] = record[side]
+    if missing:
+        raws = await client.hmget(keys.videos(did), list(missing.values()))
+        for side, raw in zip(missing, raws, strict=True):
+            if raw:
+                data = orjson.loads(raw)
+                sizes[side] = (_size(data.get("width")), _size(data.get("height")))
+    return sizes
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from web.limits import BodyLimits
 from web.proxies import ForwardedClient
 from web.responses import JSONResponse
 from web.routes import (
+    cards,
     codes,
     competitions,
     docs,
@@ -29,6 +30,7 @@ from web.routes import (
     host_console,
     host_evidence,
     host_screens,
+    host_video_preview,
     live,
     ops,
     pages,
@@ -117,6 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
         competitions,
         live,
         qr,
+        cards,
         results,
         portal,
         verify,
@@ -125,6 +128,7 @@ def create_app(settings: Settings) -> FastAPI:
         stage,
         codes,
         host_codes,
+        host_video_preview,
     ):
         app.include_router(module.router)
     return app

@@ -9,7 +9,7 @@ from rq import Queue, Worker
 
 from duels.connection import connect_queue
 from duels.settings import Settings
-from workers import context, queues, tally
+from workers import context, media_jobs, queues, tally
 
 
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> bool:
@@ -24,6 +24,9 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
     worker = Worker(worker_queues, connection=connection, name=name)
     stop = threading.Event()
     if not burst:
+        threading.Thread(
+            target=media_jobs.keep_recovering, args=(settings, stop), name="media", daemon=True
+        ).start()
         # Every worker tries; a Redis flag keeps exactly one sweep queued.
         threading.Thread(
             target=tally.keep_sweep_queued, args=(settings, stop), name="sweep", daemon=True

@@ -1,9 +1,11 @@
-"""Media jobs (queue ``media``): probe an uploaded video with ffprobe and make its
-poster with ffmpeg, then mark the submission ready or rejected with a reason the
-company can act on (in German, the portal's language)."""
+"""Media jobs (queue ``media``): probe an uploaded video with ffprobe, convert it to
+its web rendition (workers/transcode.py) and make the poster from that, then mark the
+submission ready or rejected with a reason the company can act on (in German, the
+portal's language). The original stays for the host."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from duels import videos
-from workers import context, sandbox
+from workers import context, sandbox, transcode
 from workers.sandbox import DEFAULT_LIMITS, Limits
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,8 @@ class Probe:
     width: int
     height: int
     codec: str
+    fps: float = 0.0
+    has_audio: bool = False
 
 
 def _tool(name: str) -> str:
@@ -110,7 +114,17 @@ def probe(path: Path, container: str | None = None, limits: Limits = DEFAULT_LIM
         raise Unusable(REASON_UNREADABLE) from exc
     if duration <= 0 or width <= 0 or height <= 0:
         raise Unusable(REASON_UNREADABLE)
-    return Probe(duration, width, height, str(stream.get("codec_name", "")))
+    audio = any(s.get("codec_type") == "audio" for s in data.get("streams", []))
+    return Probe(duration, width, height, str(stream.get("codec_name", "")), _rate(stream), audio)
+
+
+def _rate(stream: dict[str, object]) -> float:
+    numerator, _, denominator = str(stream.get("avg_frame_rate") or "0/0").partition("/")
+    try:
+        rate = float(numerator) / float(denominator or 1)
+    except (ValueError, ZeroDivisionError):
+        return 0.0
+    return rate if 0 < rate < 1000 else 0.0
 
 
 def make_poster(
@@ -142,14 +156,18 @@ def make_poster(
 
 
 def process_video(did: str, team_id: str, file: str) -> str:
-    """RQ job: probe, poster, verdict. Returns ready, rejected or stale (replaced meanwhile)."""
+    """RQ job: probe, rendition, poster, verdict. Returns ready, rejected or stale
+    (replaced meanwhile)."""
     settings = context.settings()
     client = context.redis_client()
     if videos.start_processing(client, did, team_id, file) is None:
         return "stale"
     directory = videos.media_dir(settings)
     path = directory / file
-    poster = path.with_suffix(".jpg")
+    # A fixed name per upload: a job run again after a crash overwrites, never piles up.
+    stem = path.stem
+    rendition = directory / f"{stem[:-12]}{_rendition_hex(stem)}.mp4"
+    poster = rendition.with_suffix(".jpg")
     # The name's extension is the container the upload check detected; the file must agree.
     container = file.rpartition(".")[2]
     limits = Limits.for_settings(settings)
@@ -159,19 +177,34 @@ def process_video(did: str, team_id: str, file: str) -> str:
             raise Unusable(
                 REASON_TOO_LONG.format(seconds=found.duration, limit=settings.max_video_seconds)
             )
-        make_poster(path, poster, found.duration, container, limits)
-    except (Unusable, subprocess.TimeoutExpired) as exc:
-        reason = str(exc) if isinstance(exc, Unusable) else REASON_TIMEOUT
+        source = transcode.Source(container, found.duration, found.fps, found.has_audio)
+        transcode.transcode(
+            path, source, rendition, settings,
+            lambda percent: videos.set_progress(client, did, team_id, file, percent),
+        )  # fmt: skip
+        played = probe(rendition, "mp4", limits)
+        make_poster(rendition, poster, played.duration, "mp4", limits)
+    except transcode.Replaced:
+        return "stale"
+    except (Unusable, transcode.Failed, subprocess.TimeoutExpired) as exc:
+        reason = REASON_TIMEOUT if isinstance(exc, subprocess.TimeoutExpired) else str(exc)
         log.info("video %s of duel %s rejected: %s", file, did, reason)
         if videos.fail_processing(client, did, team_id, file, reason):
             # A rejected upload is not kept: the company uploads a new one.
             path.unlink(missing_ok=True)
+        rendition.unlink(missing_ok=True)
         poster.unlink(missing_ok=True)
         return "rejected"
     if not videos.finish_processing(
         client, did, team_id, file, poster=poster.name, duration=found.duration,
-        width=found.width, height=found.height, codec=found.codec,
+        width=played.width, height=played.height, codec=found.codec, rendition=rendition.name,
     ):  # fmt: skip
+        rendition.unlink(missing_ok=True)
         poster.unlink(missing_ok=True)
         return "stale"
     return "ready"
+
+
+def _rendition_hex(stem: str) -> str:
+    """Another 12 hex digits derived from the upload's, so the name fits the media pattern."""
+    return hashlib.sha256(f"rendition:{stem}".encode()).hexdigest()[:12]

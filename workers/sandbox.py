@@ -9,6 +9,7 @@ import signal
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import IO
 
 from duels.settings import Settings
 
@@ -83,4 +84,15 @@ def run(
         timeout=timeout,
         check=False,
         preexec_fn=_apply(limits, limits.output_bytes if writes else 0),
+    )
+
+
+def start(argv: list[str], limits: Limits, *, stderr: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Start ``argv`` under ``limits`` with stdout piped (ffmpeg's ``-progress pipe:1``)."""
+    return subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        preexec_fn=_apply(limits, limits.output_bytes),
     )

@@ -54,7 +54,9 @@ def test_a_valid_upload_becomes_ready_with_a_poster_and_can_be_approved(
     assert ready.file == home_file
     assert ready.duration == pytest.approx(2.0, abs=0.2)
     assert (ready.width, ready.height, ready.codec) == (320, 240, "h264")
-    assert ready.poster == home_file.replace(".mp4", ".jpg")
+    # Pages play the web rendition (an MP4 of its own name); its poster is made from it.
+    assert ready.rendition.endswith(".mp4") and ready.rendition != home_file
+    assert ready.poster == ready.rendition.replace(".mp4", ".jpg")
     poster = app_client.get(f"/media/{ready.poster}")
     assert poster.status_code == 200
     assert poster.headers["content-type"] == "image/jpeg"
@@ -62,6 +64,7 @@ def test_a_valid_upload_becomes_ready_with_a_poster_and_can_be_approved(
 
     webm = settled(redis_client, duel.id, duel.away)
     assert (webm.status, webm.file, webm.codec) == ("ready", away_file, "vp8")
+    assert webm.rendition.endswith(".mp4")
 
     for team in (duel.home, duel.away):
         approved = app_client.post(
@@ -69,19 +72,22 @@ def test_a_valid_upload_becomes_ready_with_a_poster_and_can_be_approved(
         )
         assert approved.status_code == 200, approved.text
     record = redis_client.hgetall(keys.duel(duel.id))
-    assert record["home_video"] == f"/media/{home_file}"
+    assert record["home_video"] == f"/media/{ready.rendition}"
+    assert (record["home_video_width"], record["home_video_height"]) == ("320", "240")
     assert record["home_poster"] == f"/media/{ready.poster}"
     assert record["home_video_type"] == "video/mp4"
-    assert record["away_video"] == f"/media/{away_file}"
-    assert record["away_video_type"] == "video/webm"
+    assert record["away_video"] == f"/media/{webm.rendition}"
+    assert record["away_video_type"] == "video/mp4"
     assert app_client.post(f"/api/duels/{duel.id}/open", headers=host_headers).status_code == 200
 
     ranged = app_client.get(record["away_video"], headers={"Range": "bytes=0-99"})
     assert ranged.status_code == 206
-    assert ranged.headers["content-type"] == "video/webm"
+    assert ranged.headers["content-type"] == "video/mp4"
+    # The originals stay for the host, but are not served to anyone else.
     assert sorted(media_files(video_settings)) == sorted(
-        [home_file, ready.poster, away_file, away_file.replace(".webm", ".jpg")]
+        [home_file, ready.rendition, ready.poster, away_file, webm.rendition, webm.poster]
     )
+    assert app_client.get(f"/media/{away_file}").status_code == 404
 
 
 def test_a_truncated_upload_is_rejected_with_a_reason_and_removed(

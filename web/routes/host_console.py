@@ -10,7 +10,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from duels import admission as admission_modes
 from duels import codes, errors, keys, screens, store, tournament, videos, views
@@ -286,7 +286,23 @@ def walkover(request: Request, did: str, csrf: Field, winner: Field, reason: Fie
 def approve_video(request: Request, did: str, team_id: str, csrf: Field) -> Response:
     client = request.app.state.store
     back = _competition_page_of(client, did)
-    return _act(request, csrf, back, lambda: videos.approve(client, did, team_id), "video_approved")
+    directory = videos.media_dir(request.app.state.settings)
+    return _act(
+        request, csrf, back,
+        lambda: videos.approve(client, did, team_id, directory=directory), "video_approved",
+    )  # fmt: skip
+
+
+@router.get("/duels/{did}/videos/{team_id}/original")
+def original_video(request: Request, did: str, team_id: str) -> Response:
+    """The uploaded original as the company sent it: a download for the host only."""
+    if not host_session.is_logged_in(request):
+        return _login_redirect()
+    name, media_type = videos.original_of(request.app.state.store, did, team_id)
+    path = videos.media_dir(request.app.state.settings) / name
+    if not path.is_file():
+        raise errors.NotFound("The original is no longer kept.", code="unknown_media")
+    return FileResponse(path, media_type=media_type, filename=name)
 
 
 @router.post("/duels/{did}/videos/{team_id}/reject")

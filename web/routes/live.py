@@ -14,11 +14,14 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Header, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from duels import errors, keys, store, views
 from duels.records import counts_public
+from web import link_preview
 from web.broadcast import EventStream, valid_event_id
+from web.routes.live_videos import duel_videos_page
 from web.templating import render
 
 router = APIRouter(tags=["audience"])
@@ -70,9 +73,14 @@ async def events(
 
 
 @router.get("/live/{cid}", include_in_schema=False)
-def live_page(cid: str, request: Request, mode: str = "") -> HTMLResponse:
-    board = live_board(request.app.state.store, cid, request.app.state.settings.public_url)
-    return render(request, "live.html", _context(board, mode))
+async def live_page(cid: str, request: Request, mode: str = "", duel: str = "") -> HTMLResponse:
+    if duel:  # one duel's two videos, big, side by side (the projector during a duel)
+        return await duel_videos_page(request, cid, duel, mode == "projector")
+    board = await run_in_threadpool(
+        live_board, request.app.state.store, cid, request.app.state.settings.public_url
+    )
+    context = {**_context(board, mode), **link_preview.live_context(request, board)}
+    return render(request, "live.html", context)
 
 
 @router.get("/live/{cid}/board", include_in_schema=False)

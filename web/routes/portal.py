@@ -23,20 +23,19 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from rq import Queue
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from duels import errors, store, videos
-from duels.connection import connect_queue
 from duels.records import Company
 from duels.settings import Settings
+from web import caching
 from web.errors import error_body, status_for
 from web.i18n import pick_language, translator
 from web.responses import JSONResponse
 from web.security import bearer_token, require_host
 from web.templating import render
-from workers import queues
+from workers import media_jobs
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -47,7 +46,6 @@ MULTIPART_SLACK = 64 * 1024
 MAX_FIELD_BYTES = 2048
 MAX_PARTS = 16
 MAX_SMALL_BODY = 16 * 1024
-MEDIA_JOB_TIMEOUT = 600
 _FIELDS = ("csrf", "team_id", "url")
 _BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -130,7 +128,25 @@ def list_videos(
     summary="Approve a team's video",
 )  # fmt: skip
 def approve_video(did: str, team_id: str, request: Request) -> dict[str, Any]:
-    return videos.approve(request.app.state.store, did, team_id).public()
+    directory = videos.media_dir(request.app.state.settings)
+    return videos.approve(request.app.state.store, did, team_id, directory=directory).public()
+
+
+@router.get(
+    "/api/duels/{did}/videos/{team_id}/original", tags=["host"], dependencies=host_only,
+    summary="Download the team's uploaded original (hosts only)",
+)  # fmt: skip
+def original_video(did: str, team_id: str, request: Request) -> Response:
+    name, media_type = videos.original_of(request.app.state.store, did, team_id)
+    path = videos.media_dir(request.app.state.settings) / name
+    if not path.is_file():
+        raise errors.NotFound("The original is no longer kept.", code="unknown_media")
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=name,
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 @router.post(
@@ -218,22 +234,6 @@ def _small_fields(kind: str, body: bytes) -> dict[str, str]:
     return {name: values[0].strip() for name, values in parsed.items() if name in _FIELDS}
 
 
-def _media_queue_enqueue(settings: Settings, video: videos.Video) -> None:
-    connection = connect_queue(settings, decode=False)
-    try:
-        Queue(queues.MEDIA, connection=connection).enqueue(
-            "workers.media.process_video",
-            video.duel,
-            video.team,
-            video.file,
-            job_id=f"media-{video.file.rpartition('.')[0]}",
-            job_timeout=MEDIA_JOB_TIMEOUT,
-            failure_ttl=7 * 86400,
-        )
-    finally:
-        connection.close()
-
-
 async def _submit_link(
     request: Request, company: Company, did: str, fields: dict[str, str]
 ) -> videos.Video:
@@ -303,7 +303,7 @@ def _land(
         final.unlink(missing_ok=True)
         raise
     videos.remove_media(sink.directory, before)
-    _media_queue_enqueue(settings, video)
+    media_jobs.enqueue_upload(settings, video)
     return video
 
 
@@ -529,8 +529,10 @@ def media(name: str, request: Request) -> Response:
     path = videos.media_dir(request.app.state.settings) / name
     if media_type is None or not path.is_file():
         raise errors.NotFound("No such media.", code="unknown_media")
-    return FileResponse(
-        path,
-        media_type=media_type,
-        headers={"Cache-Control": "private, max-age=300"},
+    # Names are unique per upload: approved files may be cached for a year by anyone.
+    parsed = videos.parse_media_name(name)
+    video = videos.get_video(request.app.state.store, *parsed[:2]) if parsed else None
+    public = video is not None and video.status == "approved"
+    return caching.cached_file(
+        request, path, media_type, caching.IMMUTABLE if public else "private, max-age=300"
     )

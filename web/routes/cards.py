@@ -1,0 +1,75 @@
+"""Share cards of a duel as PNG: a stable URL (short cache, ETag) and a content-hashed
+one (cached for a year). Drawn once per input set and kept in ``DATA_DIR/cards``."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import cast
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from duels import errors
+from duels.settings import Settings
+from voting import cards, share
+from web import caching
+from web.i18n import translator
+
+router = APIRouter()
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_HASH = re.compile(r"^[0-9a-f]{24}$")
+STABLE = "public, max-age=300"
+
+
+def _variant(did: str, variant: str) -> cards.Variant:
+    if not _ID.match(did) or variant not in cards.SIZES:
+        raise errors.NotFound("No such card.", code="unknown_card")
+    return cast(cards.Variant, variant)
+
+
+def card_file(request: Request, did: str, variant: cards.Variant) -> tuple[Path, str]:
+    """The card file of the duel as it stands now, drawn if not cached yet; its hash."""
+    settings: Settings = request.app.state.settings
+    t = translator(settings.default_language)
+    inputs = share.card_inputs(request.app.state.store, did, variant, settings.public_url, t)
+    digest = inputs.content_hash()
+    folder = settings.data_dir / "cards" / did
+    path = folder / f"{variant}-{digest}.png"
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        data = cards.render(inputs)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
+            handle.write(data)
+        os.replace(handle.name, path)
+        for old in folder.glob(f"{variant}-*.png"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    return path, digest
+
+
+@router.get("/cards/duels/{did}/{variant}.png", include_in_schema=False)
+def card(did: str, variant: str, request: Request) -> Response:
+    """The current card; ``{variant}`` is ``story``, ``post`` or ``post-<hash>``."""
+    wanted = ""
+    if "-" in variant:
+        variant, wanted = variant.split("-", 1)
+        if not _HASH.match(wanted):
+            raise errors.NotFound("No such card.", code="unknown_card")
+    path, digest = card_file(request, did, _variant(did, variant))
+    if wanted and wanted != digest:
+        # An older look of the card: send the client to the current one.
+        response = RedirectResponse(share.card_path(did, variant), status_code=302)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    return caching.cached_file(
+        request, path, "image/png", caching.IMMUTABLE if wanted else STABLE, f'"{digest}"'
+    )
+
+
+def hashed_card_path(request: Request, did: str, variant: cards.Variant) -> str:
+    _, digest = card_file(request, did, variant)
+    return f"/cards/duels/{did}/{variant}-{digest}.png"
