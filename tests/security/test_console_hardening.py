@@ -161,11 +161,13 @@ def test_every_console_route_answers_the_login_redirect_whatever_the_id(
 ) -> None:
     browser = client_from(VENUE)
     real = {
-        "cid": known.cid, "did": known.did, "team_id": known.team_id, "screen_id": known.screen_id,
-        "group": "burst-n-0123456789ab", "verdict": "include", "ref": "1", "action": "revoke",
+        "cid": known.cid, "did": known.did, "team_id": known.team_id, "team": known.team_id,
+        "screen_id": known.screen_id, "group": "burst-n-0123456789ab", "verdict": "include",
+        "ref": "1", "action": "revoke",
     }  # fmt: skip
     made_up = {**real, "cid": "cnosuch1", "did": "dnosuch1", "team_id": "tnosuch1",
-               "screen_id": "snosuch1", "ref": "9999", "group": "nosuch"}  # fmt: skip
+               "team": "tnosuch1", "screen_id": "snosuch1", "ref": "9999",
+               "group": "nosuch"}  # fmt: skip
     routes = browser.app.routes  # type: ignore[attr-defined]
     requests = console_requests(routes, real), console_requests(routes, made_up)
     pairs = list(zip(*requests, strict=True))
