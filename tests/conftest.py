@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import hypothesis
 import pytest
@@ -106,6 +107,31 @@ def redis_client(settings: Settings) -> Iterator[redis.Redis]:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+ClientFactory = Callable[..., TestClient]
+
+
+@pytest.fixture
+def make_client(settings: Settings) -> Iterator[ClientFactory]:
+    """TestClients of the app with setting overrides, seen as coming from ``address`` (an
+    IP, or IP and port; a venue's public IP by default)."""
+    opened: list[TestClient] = []
+
+    def build(
+        address: str | tuple[str, int] = ("203.0.113.7", 5000), **overrides: Any
+    ) -> TestClient:
+        peer = (address, 40000) if isinstance(address, str) else address
+        client = TestClient(
+            create_app(settings.model_copy(update=overrides)), client=peer, follow_redirects=False
+        )
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield build
+    for client in opened:
+        client.__exit__(None, None, None)
 
 
 @pytest.fixture

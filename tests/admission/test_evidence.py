@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,37 +15,17 @@ from starlette.testclient import TestClient
 
 from duels import keys, privacy
 from duels.settings import Settings
-from tests.conftest import HOST_TOKEN
+from tests.conftest import HOST_TOKEN, ClientFactory
 from tests.host.helpers import Host
 from tests.voting.factories import voter_cookie
 from tests.voting.helpers import SECRET, code, vote
 from voting import evidence
 from voting.admission import AdmissionSecrets
-from web.app import create_app
 from workers.tally import tally
 
-ClientFactory = Callable[..., TestClient]
 CROWD = 25  # distinct networks voting once each for B
 FLOOD = 30  # votes of one network for A (more than fraud_votes_per_network = 20)
 XSS = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def make_client(settings: Settings) -> Iterator[ClientFactory]:
-    """TestClients seen from ``address`` (as tests/voting/conftest.py builds them)."""
-    opened: list[TestClient] = []
-
-    def build(address: str = "203.0.113.7") -> TestClient:
-        lifted = {"pow_burst_new_voters_per_minute": 1000}
-        app = create_app(settings.model_copy(update=lifted))
-        client = TestClient(app, client=(address, 5000), follow_redirects=False)
-        client.__enter__()
-        opened.append(client)
-        return client
-
-    yield build
-    for client in opened:
-        client.__exit__(None, None, None)
 
 
 @dataclass(frozen=True)

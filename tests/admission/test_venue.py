@@ -7,11 +7,9 @@ from __future__ import annotations
 import html
 import re
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
-import pytest
 import redis
 import zxingcpp
 from PIL import Image, ImageDraw
@@ -19,13 +17,13 @@ from starlette.testclient import TestClient
 
 from duels import keys, screens, store
 from duels.settings import Settings
+from tests.conftest import ClientFactory
 from tests.host.helpers import Host
 from tests.host.test_console import csrf_of, log_in
 from tests.security.test_headers import assert_no_inline_code
 from tests.support import start_worker, wait_for
 from voting.admission import AdmissionSecrets
 from web import demo
-from web.app import create_app
 from web.i18n import translator
 
 HALL = ("203.0.113.7", 5000)  # the venue's Wi-Fi: every phone behind one address
@@ -36,28 +34,6 @@ AGENTS = tuple(
 )
 PUBLIC = "http://testserver"
 TEXT = translator("de")
-
-Clients = Callable[..., TestClient]
-
-
-@pytest.fixture
-def venue_clients(settings: Settings) -> Iterator[Clients]:
-    """TestClients of the app with setting overrides, seen from ``address``."""
-    opened: list[TestClient] = []
-
-    def build(address: tuple[str, int] = HALL, **overrides: Any) -> TestClient:
-        client = TestClient(
-            create_app(settings.model_copy(update=overrides)),
-            client=address,
-            follow_redirects=False,
-        )
-        client.__enter__()
-        opened.append(client)
-        return client
-
-    yield build
-    for client in opened:
-        client.__exit__(None, None, None)
 
 
 def _venue_duels(
@@ -135,13 +111,13 @@ def _decode_svg(svg: str) -> str:
 
 
 def test_an_honest_hall_votes_through_the_screen_and_the_majority_wins(
-    venue_clients: Clients,
+    make_client: ClientFactory,
     host_headers: dict[str, str],
     redis_client: redis.Redis,
     worker: object,
 ) -> None:
-    hall = venue_clients(presence_rotate_seconds=5)
-    screen_client = venue_clients(presence_rotate_seconds=5)
+    hall = make_client(presence_rotate_seconds=5)
+    screen_client = make_client(presence_rotate_seconds=5)
     cid, (duel,) = _venue_duels(hall, host_headers)
     did, home, away = duel["id"], duel["home"]["id"], duel["away"]["id"]
     key = _issue_screen(hall, host_headers, cid)["key"]
@@ -167,9 +143,9 @@ def test_an_honest_hall_votes_through_the_screen_and_the_majority_wins(
 
 
 def test_a_remote_bot_clearing_cookies_gets_no_vote_in(
-    venue_clients: Clients, host_headers: dict[str, str], redis_client: redis.Redis
+    make_client: ClientFactory, host_headers: dict[str, str], redis_client: redis.Redis
 ) -> None:
-    bot = venue_clients(REMOTE)
+    bot = make_client(REMOTE)
     _, (duel,) = _venue_duels(bot, host_headers)
     did = duel["id"]
     refused = []
@@ -187,12 +163,12 @@ def test_a_remote_bot_clearing_cookies_gets_no_vote_in(
 
 
 def test_a_relayed_code_is_held_back_until_a_host_includes_it(
-    venue_clients: Clients,
+    make_client: ClientFactory,
     host_headers: dict[str, str],
     redis_client: redis.Redis,
     settings: Settings,
 ) -> None:
-    relay = venue_clients(REMOTE)
+    relay = make_client(REMOTE)
     cid, (duel,) = _venue_duels(relay, host_headers)
     did, home, away = duel["id"], duel["home"]["id"], duel["away"]["id"]
     key = _issue_screen(relay, host_headers, cid)["key"]
@@ -226,12 +202,12 @@ def test_a_relayed_code_is_held_back_until_a_host_includes_it(
 
 
 def test_stale_forged_and_foreign_codes_and_revoked_screens_admit_nobody(
-    venue_clients: Clients,
+    make_client: ClientFactory,
     host_headers: dict[str, str],
     redis_client: redis.Redis,
     settings: Settings,
 ) -> None:
-    phone = venue_clients()
+    phone = make_client()
     cid, (venue, other) = _venue_duels(phone, host_headers, teams=4, **{"1": "open"})
     did = venue["id"]
     screen = _issue_screen(phone, host_headers, cid)
@@ -318,9 +294,9 @@ def test_stale_forged_and_foreign_codes_and_revoked_screens_admit_nobody(
 
 
 def test_screen_keys_need_the_host_token(
-    venue_clients: Clients, host_headers: dict[str, str], redis_client: redis.Redis
+    make_client: ClientFactory, host_headers: dict[str, str], redis_client: redis.Redis
 ) -> None:
-    client = venue_clients()
+    client = make_client()
     cid, _ = _venue_duels(client, host_headers)
     path = f"/api/competitions/{cid}/screens"
     wrong = {"Authorization": "Bearer " + "x" * 40}

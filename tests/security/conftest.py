@@ -3,34 +3,23 @@ whole-database snapshot to prove that a refused request changed nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import redis
 from starlette.testclient import TestClient
 
-from duels.settings import Settings
-from web.app import create_app
-
-ClientFactory = Callable[..., TestClient]
+from tests.conftest import ClientFactory
 
 
 @pytest.fixture
-def client_from(settings: Settings) -> Iterator[ClientFactory]:
+def client_from(make_client: ClientFactory) -> ClientFactory:
     """TestClients of the app (settings overridable) whose requests come from ``ip``."""
-    opened: list[TestClient] = []
 
     def build(ip: str = "198.51.100.7", **overrides: Any) -> TestClient:
-        app = create_app(settings.model_copy(update=overrides))
-        client = TestClient(app, client=(ip, 40000), follow_redirects=False)
-        client.__enter__()
-        opened.append(client)
-        return client
+        return make_client(ip, **overrides)
 
-    yield build
-    for client in opened:
-        client.__exit__(None, None, None)
+    return build
 
 
 def database(

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from duels import keys, screens, store, tournament
 from duels.settings import Settings
-from tests.security.conftest import ClientFactory
+from tests.conftest import ClientFactory
 from tests.security.test_sessions import OFFICE, VENUE, log_in
 from web.app import create_app
 

@@ -12,9 +12,8 @@ import redis
 from starlette.testclient import TestClient
 
 from duels import store, tournament
-from tests.conftest import HOST_TOKEN
+from tests.conftest import HOST_TOKEN, ClientFactory
 from tests.host.test_console import csrf_of, log_in
-from tests.security.conftest import ClientFactory
 from tests.support import Process
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)

@@ -14,7 +14,8 @@ from starlette.testclient import TestClient
 
 from duels import backup, errors, keys, privacy, store, tournament, views
 from duels.settings import Settings
-from tests.security.conftest import ClientFactory, database
+from tests.conftest import ClientFactory
+from tests.security.conftest import database
 from tests.support import child_env
 from voting import tokens
 from voting.tokens import VOTER_COOKIE, VoteSecrets, new_voter_id, solve

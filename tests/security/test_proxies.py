@@ -20,9 +20,8 @@ from pydantic import ValidationError
 from starlette.types import Message, Receive, Scope, Send
 
 from duels.settings import Settings
-from tests.conftest import HOST_TOKEN
+from tests.conftest import HOST_TOKEN, ClientFactory
 from tests.host.test_console import csrf_of
-from tests.security.conftest import ClientFactory
 from tests.security.proxies import caddy_in_front_of, nginx_in_front_of
 from tests.support import Process, start_web
 from tests.voting.factories import make_duel, voter_cookie

@@ -15,9 +15,9 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from duels.settings import Settings
-from tests.conftest import HOST_TOKEN
+from tests.conftest import HOST_TOKEN, ClientFactory
 from tests.host.test_console import csrf_of
-from tests.security.conftest import ClientFactory, database
+from tests.security.conftest import database
 from web.app import create_app
 
 VENUE = "203.0.113.50"  # the hall's NAT: the attacker sits behind it

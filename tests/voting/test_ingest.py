@@ -12,8 +12,8 @@ from rq import Queue
 
 from duels import keys
 from duels.settings import Settings
+from tests.conftest import ClientFactory
 from tests.support import wait_for
-from tests.voting.conftest import ClientFactory
 from tests.voting.factories import make_duel, voter_cookie
 from tests.voting.helpers import SECRET, code, cookie_header, vote
 from voting.tokens import VoteSecrets, new_voter_id, solve

@@ -9,7 +9,7 @@ import redis
 from starlette.testclient import TestClient
 
 from duels import keys
-from tests.voting.conftest import ClientFactory
+from tests.conftest import ClientFactory
 from tests.voting.factories import make_duel
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

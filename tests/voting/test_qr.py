@@ -10,7 +10,7 @@ import redis
 import zxingcpp
 from PIL import Image, ImageDraw
 
-from tests.voting.conftest import ClientFactory
+from tests.conftest import ClientFactory
 from tests.voting.factories import make_duel
 
 PUBLIC_URL = "https://duell.example.org"
