@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from duels.connection import connect, connect_async, connect_queue_async
 from duels.settings import Settings
 from web import errors
-from web.broadcast import Broadcaster
+from web.broadcast import SHUTDOWN_SECONDS, Broadcaster
 from web.console_guard import ConsoleGuard
 from web.host_guard import HostGuard
 from web.limits import BodyLimits
@@ -71,9 +73,12 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await app.state.broadcaster.stop()
-            await app.state.redis.aclose()
+            # Bounded like the broadcaster: closing a pool must not hold the shutdown.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(app.state.redis.aclose(), SHUTDOWN_SECONDS)
             if separate_queue:
-                await app.state.queue_redis.aclose()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(app.state.queue_redis.aclose(), SHUTDOWN_SECONDS)
             app.state.store.close()
 
     app = FastAPI(

@@ -37,6 +37,7 @@ from web import metrics
 from web.stream_slots import Slot
 
 log = logging.getLogger(__name__)
+SHUTDOWN_SECONDS = 3.0
 
 EVENTS_PATTERN = keys.events_channel("*")
 # Browsers wait this long before reconnecting an EventSource (SSE ``retry:``).
@@ -214,7 +215,11 @@ class Broadcaster:
         for task in self._tasks:
             task.cancel()
         if self._tasks:
-            await asyncio.wait(self._tasks)
+            # Bounded: a pub/sub connection cancelled mid-read can leave its close waiting
+            # forever, and a shutdown must never hang on it.
+            _, stuck = await asyncio.wait(self._tasks, timeout=SHUTDOWN_SECONDS)
+            for task in stuck:
+                log.warning("live-event task %s did not stop in time; left behind", task)
         self._tasks.clear()
 
     def close_all(self) -> None:
@@ -309,8 +314,8 @@ class Broadcaster:
             finally:
                 self.subscribed.clear()
                 sse_subscribed.set(0)
-                with contextlib.suppress(redis.exceptions.RedisError, OSError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                with contextlib.suppress(redis.exceptions.RedisError, OSError, TimeoutError):
+                    await asyncio.wait_for(pubsub.aclose(), SHUTDOWN_SECONDS)  # type: ignore[no-untyped-call]
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self._max_backoff)
 
