@@ -1,5 +1,6 @@
 """Vote ingest: one atomic Lua script per vote (``ingest.lua``), called by SHA through
-:class:`~voting.batcher.ScriptBatcher`, plus the tally trigger.
+:class:`~voting.batcher.ScriptBatcher`. An accepted vote says whether it made a tally newly
+pending; queueing that tally is the web process's job (``web/tally_trigger.py``).
 
 Domain answers are raised as :mod:`duels.errors` with the stable codes of API.md.
 """
@@ -7,29 +8,20 @@ Domain answers are raised as :mod:`duels.errors` with the stable codes of API.md
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import redis
 import redis.asyncio as aioredis
-from rq import Queue
-from starlette.concurrency import run_in_threadpool
 
 from duels import errors, keys
-from duels.connection import connect_queue
 from duels.settings import Settings
 from voting.admission import AdmissionPass, AdmissionSecrets
 from voting.batcher import ScriptBatcher
 from voting.tokens import SolvedChallenge, VoteSecrets
-from workers import queues
-
-log = logging.getLogger(__name__)
 
 SCRIPT = (Path(__file__).parent / "ingest.lua").read_text("utf-8")
-TALLY_JOB = "workers.tally.tally_duel"
 
 
 class PowRequired(errors.Forbidden):
@@ -62,10 +54,12 @@ class Ballot:
 class Accepted:
     vote_id: str
     counts: dict[str, int] | None  # running result, only when the duel shows it
+    # This vote set the duel's tally-pending flag: exactly one caller queues the tally.
+    tally_pending: bool = False
 
 
 class VoteIngest:
-    """Per web process: the script batcher, the throttle settings, the tally trigger."""
+    """Per web process: the script batcher, the throttle settings, the voting secrets."""
 
     def __init__(self, client: aioredis.Redis, settings: Settings) -> None:
         self.settings = settings
@@ -85,8 +79,6 @@ class VoteIngest:
             str(settings.pow_burst_new_voters_per_minute),
         )
         self._presence_ms = str(settings.presence_valid_seconds * 1000)
-        self._queue: Queue | None = None
-        self._jobs: set[asyncio.Task[None]] = set()
 
     async def cast(self, ballot: Ballot) -> Accepted:
         did = ballot.duel_id
@@ -120,42 +112,13 @@ class VoteIngest:
         )
         outcome = result[0]
         if outcome == "ok":
-            if int(result[2]):
-                self._trigger_tally(did)
             counts = None
             if len(result) > 3:
                 counts = {result[3]: int(result[4])}
                 if result[5]:
                     counts[result[5]] = int(result[6])
-            return Accepted(vote_id=result[1], counts=counts)
+            return Accepted(vote_id=result[1], counts=counts, tally_pending=bool(int(result[2])))
         raise _refusal(outcome, result)
-
-    # Tally trigger ----------------------------------------------------------------------
-
-    def _trigger_tally(self, did: str) -> None:
-        # Off the request path: the vote is safely stored; a failed enqueue is caught up
-        # by the tally sweep.
-        task = asyncio.ensure_future(run_in_threadpool(self._enqueue_tally, did))
-        self._jobs.add(task)
-        task.add_done_callback(self._job_done)
-
-    def _job_done(self, task: asyncio.Task[None]) -> None:
-        self._jobs.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("could not enqueue the tally job: %s", task.exception())
-
-    def _enqueue_tally(self, did: str) -> None:
-        if self._queue is None:
-            connection = connect_queue(self.settings, decode=False)
-            self._queue = Queue(queues.TALLY, connection=connection)
-        try:
-            # At most one job per duel is queued: the ingest script set the duel's
-            # tally-pending flag for this call only, and the job clears the flag when it
-            # starts, so a vote arriving mid-job queues the next one at once. Two jobs
-            # of one duel may overlap; the tally counts each vote once regardless.
-            self._queue.enqueue(TALLY_JOB, did, result_ttl=0, failure_ttl=60)
-        except redis.RedisError as exc:
-            log.warning("tally enqueue for %s failed: %s", did, exc)
 
 
 _ADMISSION_REFUSALS = {

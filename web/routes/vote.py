@@ -30,6 +30,7 @@ from web import metrics
 from web.audience import client_ip
 from web.errors import domain_error_response, error_body
 from web.responses import JSONResponse
+from web.tally_trigger import TallyTrigger
 
 router = APIRouter()
 
@@ -65,8 +66,17 @@ def _ingest_of(app: Any) -> VoteIngest:
     if ingest is None or ingest.batcher.client is not state.redis:
         ingest = VoteIngest(state.redis, state.settings)
         state.vote_ingest = ingest
+        state.tally_trigger = TallyTrigger(state.settings)
         _freeze_startup_heap()
     return ingest
+
+
+async def cast(app: Any, ingest: VoteIngest, ballot: Ballot) -> Accepted:
+    """One vote through the ingest script; queues the duel's tally when it became pending."""
+    accepted = await ingest.cast(ballot)
+    if accepted.tally_pending:
+        app.state.tally_trigger.request(ballot.duel_id)
+    return accepted
 
 
 _heap_frozen = False
@@ -165,8 +175,8 @@ async def _vote(
         proof = ingest.secrets.check_solution(did, *pow_solution) if pow_solution else None
         agent = headers.get(b"user-agent", b"").decode("latin-1")
         admitted = ingest.admission.read_pass(cookie_value(cookies, ADMISSION_COOKIE))
-        accepted = await ingest.cast(
-            _ballot(ingest, did, voter_id, team_id, ip, agent, proof, admitted)
+        accepted = await cast(
+            app, ingest, _ballot(ingest, did, voter_id, team_id, ip, agent, proof, admitted)
         )
     except errors.DomainError as exc:
         metrics.votes_rejected.labels(reason=exc.code).inc()

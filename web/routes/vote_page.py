@@ -14,7 +14,7 @@ from voting.page import load_duel, mark_present, voter_state
 from voting.tokens import VOTER_COOKIE, new_voter_id
 from web import link_preview, metrics
 from web.audience import client_ip, form_text, set_voter_cookie
-from web.routes.vote import MAX_TEAM_ID_CHARS, _ballot, _invalid_body, ingest_for
+from web.routes.vote import MAX_TEAM_ID_CHARS, _ballot, _invalid_body, cast, ingest_for
 from web.templating import render
 
 router = APIRouter()
@@ -161,9 +161,8 @@ async def vote_form(did: str, request: Request) -> Response:
             raise _invalid_body("Choose a team.")
         agent = request.headers.get("user-agent", "")
         admitted = ingest.admission.read_pass(request.cookies.get(ADMISSION_COOKIE))
-        await ingest.cast(
-            _ballot(ingest, did, voter_id, team_id, client_ip(request), agent, None, admitted)
-        )
+        ballot = _ballot(ingest, did, voter_id, team_id, client_ip(request), agent, None, admitted)
+        await cast(request.app, ingest, ballot)
     except errors.StoreUnavailable:
         raise
     except errors.DomainError as exc:
