@@ -232,21 +232,10 @@ def _groups(
     official: Mapping[str, int],
     teams: Sequence[str],
 ) -> Iterable[GroupEvidence]:
-    limits = {
-        "volume": settings.fraud_votes_per_network,
-        "relay": settings.presence_phones_per_code,
-    }
+    thresholds = rules.Thresholds.from_settings(settings)
     found = []
-    for name, state in quarantine.items():
-        verdict = rules.parse_group(name)
-        if verdict is None:
-            continue  # a "<group>/<team>" count field
-        prefix = f"{name}/"
-        votes = {
-            key[len(prefix) :]: _int(value)
-            for key, value in quarantine.items()
-            if key.startswith(prefix)
-        }
+    for held in rules.held_groups(quarantine):
+        name, verdict, state, votes = held.group, held.verdict, held.state, held.teams
         shift = {team: votes.get(team, 0) for team in teams}
         if state == "included":
             with_counts = dict(official)
@@ -259,7 +248,7 @@ def _groups(
                 group=name,
                 reason=verdict.reason,
                 kind=verdict.kind,
-                limit=limits.get(verdict.reason),
+                limit=thresholds.limit_of_kind(verdict.kind) or None,
                 state=state,
                 teams=votes,
                 with_group=result_of(with_counts, teams),

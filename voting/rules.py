@@ -50,10 +50,14 @@ class Thresholds:
         )
 
     def limit_for(self, subject: str) -> int:
-        """Votes a subject may have in a duel before it is held back (0: no limit)."""
-        if subject.startswith("n:"):
+        """Votes a subject (``n:<hash>``, ``p:<slot>``) may have in a duel before it is
+        held back (0: no limit)."""
+        return self.limit_of_kind(subject.partition(":")[0])
+
+    def limit_of_kind(self, kind: str) -> int:
+        if kind == "n":
             return self.votes_per_network
-        if subject.startswith("p:"):
+        if kind == "p":
             return self.phones_per_code
         return NO_LIMIT
 
@@ -134,6 +138,38 @@ def parse_group(group: str) -> Verdict | None:
         return None
     reason, kind, subject = match.groups()
     return Verdict(reason, kind, subject)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldGroup:
+    """One quarantine group as the tally keeps it: its state and votes per team."""
+
+    group: str
+    verdict: Verdict
+    state: str
+    teams: dict[str, int]
+
+    @property
+    def votes(self) -> int:
+        return sum(self.teams.values())
+
+
+def held_groups(quarantine: Mapping[str, str]) -> list[HeldGroup]:
+    """The groups of a duel's quarantine hash (``<group>`` -> state, ``<group>/<team>`` ->
+    votes), most votes first."""
+    found = []
+    for name, state in quarantine.items():
+        verdict = parse_group(name)
+        if verdict is None:
+            continue  # a "<group>/<team>" count field
+        prefix = f"{name}/"
+        teams = {
+            key[len(prefix) :]: int(value) if str(value).lstrip("-").isdigit() else 0
+            for key, value in quarantine.items()
+            if key.startswith(prefix)
+        }
+        found.append(HeldGroup(name, verdict, state, teams))
+    return sorted(found, key=lambda g: (-g.votes, g.group))
 
 
 def describe(verdict: Verdict, limit: int | None = None) -> str:

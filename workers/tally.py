@@ -419,19 +419,17 @@ def quarantine_groups(client: redis.Redis, did: str) -> list[QuarantineGroup]:
     """The duel's quarantine groups, most votes first."""
     store.get_duel(client, did)
     raw = cast(dict[str, str], client.hgetall(keys.quarantine(did)))
-    groups: list[QuarantineGroup] = []
-    for name, state in raw.items():
-        verdict = rules.parse_group(name)
-        if verdict is None:
-            continue  # a "<group>/<team>" count field
-        prefix = f"{name}/"
-        teams = {
-            key[len(prefix) :]: int(value) for key, value in raw.items() if key.startswith(prefix)
-        }
-        groups.append(
-            QuarantineGroup(name, verdict.reason, verdict.kind, verdict.subject, state, teams)
+    return [
+        QuarantineGroup(
+            held.group,
+            held.verdict.reason,
+            held.verdict.kind,
+            held.verdict.subject,
+            held.state,
+            held.teams,
         )
-    return sorted(groups, key=lambda g: (-g.votes, g.group))
+        for held in rules.held_groups(raw)
+    ]
 
 
 def review_quarantine(
