@@ -16,7 +16,13 @@ from voting import codes as derived
 from voting.admission import AdmissionPass
 from voting.page import DuelView, load_duel
 from voting.tokens import VOTER_COOKIE, new_voter_id
-from web.audience import client_ip, form_text, set_admission_cookie, set_voter_cookie
+from web.audience import (
+    client_ip,
+    form_text,
+    read_audience_form,
+    set_admission_cookie,
+    set_voter_cookie,
+)
 from web.errors import status_for
 from web.routes.vote import ingest_for
 from web.templating import render
@@ -92,14 +98,11 @@ def _with_pass(request: Request, response: Response, admitted: AdmissionPass) ->
 @router.post("/code", include_in_schema=False)
 async def claim_from_card(request: Request) -> Response:
     ingest = ingest_for(request)
-    form = await request.form(max_files=0, max_fields=4)
-    text = form_text(form, "code")[: derived.MAX_INPUT_CHARS]
-    voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
-    if voter_id is None:
-        code = "voter_token_invalid" if request.cookies.get(VOTER_COOKIE) else "voter_token_missing"
-        return _card_page(request, text, status=code, status_code=400)
-    if not ingest.secrets.check_csrf(voter_id, form_text(form, "csrf")):
-        return _card_page(request, text, status="csrf_invalid", status_code=403)
+    posted = await read_audience_form(request, ingest, max_fields=4)
+    text, voter_id = form_text(posted.form, "code")[: derived.MAX_INPUT_CHARS], posted.voter_id
+    if posted.refusal:
+        status_code = 403 if posted.refusal == "csrf_invalid" else 400
+        return _card_page(request, text, status=posted.refusal, status_code=status_code)
     try:
         admitted = await _claim(request, None, text, voter_id)
     except (errors.NotFound, errors.Forbidden, errors.Conflict, errors.Throttled) as exc:
@@ -123,13 +126,10 @@ async def claim_from_card(request: Request) -> Response:
 async def claim_on_vote_page(did: str, request: Request) -> Response:
     """The code form of the vote page: claim for the duel's competition, 303 back."""
     ingest = ingest_for(request)
-    form = await request.form(max_files=0, max_fields=8)
-    voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
-    if voter_id is None:
-        code = "voter_token_invalid" if request.cookies.get(VOTER_COOKIE) else "voter_token_missing"
-        return RedirectResponse(f"/vote/{did}?status={code}", status_code=303)
-    if not ingest.secrets.check_csrf(voter_id, form_text(form, "csrf")):
-        return RedirectResponse(f"/vote/{did}?status=csrf_invalid", status_code=303)
+    posted = await read_audience_form(request, ingest)
+    form, voter_id = posted.form, posted.voter_id
+    if posted.refusal:
+        return RedirectResponse(f"/vote/{did}?status={posted.refusal}", status_code=303)
     duel = await load_duel(request.app.state.redis, did)
     if duel is None:
         return RedirectResponse(f"/vote/{did}", status_code=303)

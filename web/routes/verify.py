@@ -14,7 +14,13 @@ from duels import errors
 from voting import verify
 from voting.admission import AdmissionPass
 from voting.tokens import VOTER_COOKIE, new_voter_id
-from web.audience import client_ip, form_text, set_admission_cookie, set_voter_cookie
+from web.audience import (
+    client_ip,
+    form_text,
+    read_audience_form,
+    set_admission_cookie,
+    set_voter_cookie,
+)
 from web.routes.vote import ingest_for
 from web.routes.vote_page import _render_page
 from web.templating import render
@@ -31,13 +37,12 @@ async def request_email(did: str, request: Request) -> Response:
     """The e-mail form of the vote page: check, limit, queue the mail, 303 back."""
     ingest = ingest_for(request)
     settings = request.app.state.settings
-    form = await request.form(max_files=0, max_fields=8)
-    voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
-    if voter_id is None:
-        code = "voter_token_invalid" if request.cookies.get(VOTER_COOKIE) else "voter_token_missing"
-        return RedirectResponse(f"/vote/{did}?status={code}", status_code=303)
-    if not ingest.secrets.check_csrf(voter_id, form_text(form, "csrf")):
+    posted = await read_audience_form(request, ingest)
+    form = posted.form
+    if posted.refusal == "csrf_invalid":
         return await _render_page(request, did, status="csrf_invalid", status_code=403)
+    if posted.refusal:
+        return RedirectResponse(f"/vote/{did}?status={posted.refusal}", status_code=303)
     network_hash, _ = ingest.secrets.client_hashes(client_ip(request))
     location = f"/vote/{did}?status=email_sent"
     try:
@@ -100,9 +105,7 @@ async def confirm_page(token: str, request: Request) -> Response:
 @router.post("/verify/{token}", include_in_schema=False)
 async def confirm(token: str, request: Request) -> Response:
     ingest = ingest_for(request)
-    form = await request.form(max_files=0, max_fields=4)
-    voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
-    if voter_id is None or not ingest.secrets.check_csrf(voter_id, form_text(form, "csrf")):
+    if (await read_audience_form(request, ingest, max_fields=4)).refusal:
         return _link_page(request, token, status="csrf_invalid", status_code=403)
     try:
         link = _signer(request).read(token)

@@ -13,7 +13,7 @@ from voting.ingest import VoteIngest, record_new_voter
 from voting.page import load_duel, mark_present, voter_state
 from voting.tokens import VOTER_COOKIE, new_voter_id
 from web import link_preview, metrics
-from web.audience import client_ip, form_text, set_voter_cookie
+from web.audience import client_ip, form_text, read_audience_form, set_voter_cookie
 from web.routes.vote import MAX_TEAM_ID_CHARS, _ballot, _invalid_body, cast, ingest_for
 from web.templating import render
 
@@ -145,15 +145,13 @@ async def _render_page(
 async def vote_form(did: str, request: Request) -> Response:
     """The same vote without JavaScript: form post, then 303 back to the page."""
     ingest = ingest_for(request)
-    form = await request.form(max_files=0, max_fields=8)
-    voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
-    if voter_id is None:
-        code = "voter_token_invalid" if request.cookies.get(VOTER_COOKIE) else "voter_token_missing"
-        metrics.votes_rejected.labels(reason=code).inc()
-        return RedirectResponse(f"/vote/{did}?status={code}", status_code=303)
-    if not ingest.secrets.check_csrf(voter_id, form_text(form, "csrf")):
-        metrics.votes_rejected.labels(reason="csrf_invalid").inc()
-        return await _render_page(request, did, status="csrf_invalid", status_code=403)
+    posted = await read_audience_form(request, ingest)
+    form, voter_id = posted.form, posted.voter_id
+    if posted.refusal:
+        metrics.votes_rejected.labels(reason=posted.refusal).inc()
+        if posted.refusal == "csrf_invalid":
+            return await _render_page(request, did, status="csrf_invalid", status_code=403)
+        return RedirectResponse(f"/vote/{did}?status={posted.refusal}", status_code=303)
     team_id = form_text(form, "team_id")
     location = f"/vote/{did}?status=counted"
     try:
