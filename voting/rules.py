@@ -28,8 +28,6 @@ from duels.settings import Settings
 
 Reason = Literal["volume", "relay", "burst", "concentration"]
 Kind = Literal["n", "u", "p"]
-REASONS: tuple[Reason, ...] = ("volume", "relay", "burst", "concentration")
-KINDS: tuple[Kind, ...] = ("n", "u", "p")
 # The rule each subject kind is judged by; burst/concentration are kept for groups of
 # earlier versions.
 REASON_OF_KIND: dict[str, Reason] = {"n": "volume", "p": "relay"}
