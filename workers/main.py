@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 
+import redis
 from rq import Queue, Worker
+from rq.exceptions import StopRequested
 
 from duels.connection import connect_queue
 from duels.settings import Settings
 from workers import context, media_jobs, queues, tally
+
+RESTART_SECONDS = 2.0
+log = logging.getLogger(__name__)
+
+
+def _stop_asked(worker: Worker) -> bool:
+    """SIGINT/SIGTERM reached RQ's handler (it notes the time before anything else)."""
+    return getattr(worker, "_shutdown_requested_date", None) is not None
 
 
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> bool:
@@ -21,7 +33,6 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
     # Blocking dequeue must outlive the short command timeout used elsewhere.
     connection.connection_pool.connection_kwargs["socket_timeout"] = None
     worker_queues = [Queue(name, connection=connection) for name in queues.ALL]
-    worker = Worker(worker_queues, connection=connection, name=name)
     stop = threading.Event()
     if not burst:
         threading.Thread(
@@ -31,9 +42,24 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
         threading.Thread(
             target=tally.keep_sweep_queued, args=(settings, stop), name="sweep", daemon=True
         ).start()
+    # RQ logs every job at INFO; with a sweep every 2 s that drowns the rest.
+    level = "INFO" if settings.worker_log_jobs else "WARNING"
     try:
-        # RQ logs every job at INFO; with a sweep every 2 s that drowns the rest.
-        level = "INFO" if settings.worker_log_jobs else "WARNING"
-        return bool(worker.work(burst=burst, with_scheduler=True, logging_level=level))
+        while True:
+            worker = Worker(worker_queues, connection=connection, name=name)
+            worked = False
+            try:
+                worked = bool(worker.work(burst=burst, with_scheduler=True, logging_level=level))
+            except redis.exceptions.ConnectionError as exc:  # Redis gone while starting up
+                log.warning("worker could not start: %s", exc)
+            # RQ also leaves its loop on an error outside a job (a Redis restart caught
+            # between two commands): only a signal, or burst, ends this process.
+            if burst or _stop_asked(worker):
+                return worked
+            log.warning("worker loop ended on its own; restarting in %.0f s", RESTART_SECONDS)
+            with contextlib.suppress(StopRequested, redis.exceptions.ConnectionError):
+                time.sleep(RESTART_SECONDS)  # RQ's signal handlers are still installed
+            if _stop_asked(worker):
+                return worked
     finally:
         stop.set()
