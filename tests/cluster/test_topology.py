@@ -108,8 +108,10 @@ def test_host_flows_of_the_store_run_on_the_cluster(
     exported = backup.export_competition(redis_client, cid)
     assert backup.import_competition(redis_client, exported, replace=True) == cid
     restored = backup.export_competition(redis_client, cid)["keys"]
-    assert restored.keys() == exported["keys"].keys()
-    assert all(restored[key]["value"] == entry["value"] for key, entry in exported["keys"].items())
+    # Throttle windows carry their TTL and may lapse between the two exports.
+    lasting = {key for key, entry in exported["keys"].items() if not entry["ttl_ms"]}
+    assert lasting <= restored.keys() <= exported["keys"].keys()
+    assert all(restored[key]["value"] == exported["keys"][key]["value"] for key in lasting)
     assert store.get_competition(redis_client, cid).title == "Testcup"
 
 
