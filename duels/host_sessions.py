@@ -1,7 +1,7 @@
-"""Host console sessions kept in Redis: the browser holds only a random id, the store
-only its SHA-256. A session ends when it is logged out (alone or with all others), when it
-was idle too long, at its absolute end, and when the host token changes: each record
-carries a keyed fingerprint of the token it was opened with.
+"""Console sessions of organisers kept in Redis: the browser holds only a random id, the
+store only its SHA-256. A session ends when it is logged out, when it was idle too long,
+at its absolute end, and when its account's generation moves on (password changed, "log
+out everywhere", account removed): each record carries the generation it was opened with.
 
 Secrets a host action issues (an invite link, a screen key) wait here for one page view
 of the session that made them, instead of riding in a URL."""
@@ -16,7 +16,7 @@ import time
 
 import redis
 
-from duels import keys
+from duels import accounts, keys
 from duels.records import RedisFields
 from duels.settings import Settings
 
@@ -28,17 +28,14 @@ def session_hash(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def token_fingerprint(settings: Settings) -> str:
-    """Keyed, so a copy of the store does not help to guess the host token offline."""
-    key = settings.secret_key_value().encode()
-    message = f"host-token:{settings.host_token_value()}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
-
-
 def start(
-    client: redis.Redis, settings: Settings, address_hash: str, now: float | None = None
+    client: redis.Redis,
+    settings: Settings,
+    address_hash: str,
+    user: accounts.User,
+    now: float | None = None,
 ) -> str:
-    """Open a session; returns its id (for the cookie only)."""
+    """Open a session for ``user``; returns its id (for the cookie only)."""
     now = time.time() if now is None else now
     sid = secrets.token_urlsafe(32)
     digest = session_hash(sid)
@@ -46,7 +43,8 @@ def start(
         "created": repr(now),
         "seen": repr(now),
         "address": address_hash,
-        "token": token_fingerprint(settings),
+        "user": user.id,
+        "generation": str(user.generation),
     }
     pipe = client.pipeline(transaction=False)
     pipe.hset(keys.host_session(digest), mapping=record)
@@ -57,32 +55,37 @@ def start(
     return sid
 
 
-def check(client: redis.Redis, settings: Settings, sid: str, now: float | None = None) -> bool:
-    """Is ``sid`` a live session? Marks it used; ends it when it is not valid any more."""
+def check(
+    client: redis.Redis, settings: Settings, sid: str, now: float | None = None
+) -> str | None:
+    """The user id of live session ``sid``, or None. Marks it used; ends it when it is not
+    valid any more."""
     if not _SESSION_ID.fullmatch(sid):
-        return False
+        return None
     now = time.time() if now is None else now
     digest = session_hash(sid)
     record: dict[str, str] = client.hgetall(keys.host_session(digest))  # type: ignore[assignment]
     if not record:
-        return False
+        return None
     try:
         created, seen = float(record["created"]), float(record["seen"])
     except (KeyError, ValueError):
         created = seen = 0.0
-    fingerprint = record.get("token", "")
+    uid = record.get("user", "")
+    current = client.hget(keys.user(uid), "generation") if uid else None
     if (
-        not hmac.compare_digest(fingerprint, token_fingerprint(settings))
+        current is None
+        or not hmac.compare_digest(str(current), record.get("generation", ""))
         or now - created >= settings.host_session_max_seconds
         or now - seen >= settings.host_session_idle_seconds
     ):
         end(client, sid)
-        return False
+        return None
     pipe = client.pipeline(transaction=False)
     pipe.hset(keys.host_session(digest), "seen", repr(now))
     pipe.expire(keys.host_session(digest), _lifetime(settings, created, now))
     pipe.execute()
-    return True
+    return uid
 
 
 def end(client: redis.Redis, sid: str) -> None:
@@ -94,7 +97,7 @@ def end(client: redis.Redis, sid: str) -> None:
 
 
 def end_all(client: redis.Redis) -> int:
-    """Log out everywhere; returns how many sessions were listed."""
+    """End every console session of every account (``machmal admin logout-all``)."""
     digests: list[str] = client.zrange(keys.HOST_SESSIONS, 0, -1)  # type: ignore[assignment]
     pipe = client.pipeline(transaction=False)
     for digest in digests:

@@ -33,6 +33,9 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:c:{c:ID}:mail-rate:<kind>:<hash>`` | string | GCRA of verification mails per address,
   domain, network |
 | ``mm:c:{c:ID}:verify-used:<id>`` | string | a one-time verification link was used; expires |
+| ``mm:c:{c:ID}:invite:<company>`` | hash | the company's current invite link: ``issued_at``,
+  ``issued_by``, ``opened_first``, ``opened_last``, ``revoked_at``/``_by``; contact ``email``,
+  ``mailed_at`` |
 | ``mm:d:{d:ID}`` | hash | duel record (competition, teams, status, window, ...) |
 | ``mm:d:{d:ID}:votes`` | stream | accepted votes, read by the tally consumer group |
 | ``mm:d:{d:ID}:voters`` | set | voter ids that voted in this duel (one vote each) |
@@ -52,19 +55,50 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:d:{d:ID}:refused`` | hash | refusal code -> refused attempts (integrity summary) |
 | ``mm:d:{d:ID}:groups`` | hash | evidence subject -> votes; ``<subject>/<team>`` -> votes |
 | ``mm:d:{d:ID}:flags`` | hash | evidence subject -> the quarantine group holding it back |
+| ``mm:d:{d:ID}:jury`` | hash | jury member's user id -> "<home>,<away>" points |
 | ``mm:d:{d:ID}:videos`` | hash | team id -> video JSON; approved ones mirrored to the duel |
+| ``mm:d:{d:ID}:reminder`` | hash | deadline reminder: RQ ``job`` id and the ``deadline`` it
+  is for; ``sent:<company>`` = the deadline that company was reminded of |
 | ``mm:heartbeat`` | string | last run of the worker heartbeat job |
 | ``mm:tally-sweep-queued`` | string | a tally sweep job is queued; expires |
 | ``mm:login-failures:<hash>`` | string | failed host logins of one address (IPv6: its /64),
   keyed hash; 5 lock it; expires |
-| ``mm:login-backoff`` | string | failed host logins of all addresses (the one account); past
-  10 each wrong token locks its address for a doubling time; expires an hour after the last |
+| ``mm:login-backoff`` | string | failed console logins of all addresses; past 10 each wrong
+  password locks its address for a doubling time; expires an hour after the last |
 | ``mm:host-sessions`` | zset | sha256(console session id) -> its absolute expiry (epoch s) |
-| ``mm:host-session:{mm:host-sessions}:<sha256>`` | hash | a console session: ``created``,
-  ``seen``, ``address`` (keyed hash), ``token`` (keyed fingerprint of the host token);
-  expires when idle |
+| ``mm:host-session:{mm:host-sessions}:<sha256>`` | hash | a console session: ``user``,
+  ``generation`` (of the account when it opened), ``created``, ``seen``, ``address`` (keyed
+  hash); expires when idle |
 | ``mm:host-once:<sha256>:<cid>:<kind>`` | string | a secret just issued (invite link, screen
   key), kept for one page view of that session; read and deleted, expires after 5 min |
+| ``mm:session-pending:<sha256>:<kind>`` | string | a secret of the account page waiting for
+  that session: a TOTP secret being set up (``totp``), a new API key shown once (``api-key``);
+  expires |
+
+| ``mm:users`` | hash | user id -> e-mail (every organiser account) |
+| ``mm:user-emails`` | hash | normalised e-mail -> user id |
+| ``mm:u:{u:ID}`` | hash | an account: e-mail, name, Argon2id ``password``, ``totp`` secret,
+  ``totp_step`` (last step used), ``generation`` (bumped to end all its sessions) |
+| ``mm:u:{u:ID}:roles`` | hash | ``o:<org>`` / ``c:<cid>`` -> role (mirror of the members hashes) |
+| ``mm:u:{u:ID}:api-keys`` | hash | key id -> key JSON (name, role, competition, digest) |
+| ``mm:api-keys`` | hash | sha256(API key) -> "<user id> <key id>" |
+| ``mm:host-token`` | string | sha256 of the rotated host token (replaces the setting's) |
+| ``mm:organisations`` | hash | organisation id -> organisation JSON (name, slug, region) |
+| ``mm:organisation-slugs`` | hash | slug -> organisation id |
+| ``mm:o:{o:ID}:members`` | hash | user id -> role in the organisation |
+| ``mm:o:{o:ID}:competitions`` | set | the organisation's competitions |
+| ``mm:c:{c:ID}:members`` | hash | user id -> role in this competition only |
+| ``mm:c:{c:ID}:jury`` | hash | user id -> assigned duel ids (comma separated; empty = all) |
+| ``mm:account-token:<sha256>`` | string | one-time invitation / password reset link -> JSON;
+  expires |
+| ``mm:c:{c:ID}:brand`` | hash | branding of a competition: ``region``, ``primary``,
+  ``accent``, ``logo`` (media file name), ``imprint``, ``privacy``, ``sponsors`` (JSON),
+  ``version`` |
+| ``mm:o:{o:ID}:brand`` | hash | the organisation's defaults of the same fields |
+| ``mm:o:{o:ID}:audit`` | stream | append-only log of member changes (invitations, roles,
+  removals, host token rotation) of the organisation |
+| ``mm:reset-requests:<hash>`` | string | password reset mails asked for one e-mail address
+  (keyed hash) this hour; 5 at most; expires |
 
 Pub/sub channel ``mm:events:<cid>`` carries "something changed" notes for the
 live board; RQ keeps its own ``rq:*`` keys.
@@ -244,6 +278,14 @@ def verify_used(cid: str, link_id: str) -> str:
     return f"{competition(cid)}:verify-used:{link_id}"
 
 
+def company_invite(cid: str, company_id: str) -> str:
+    return f"{competition(cid)}:invite:{company_id}"
+
+
+def duel_reminder(did: str) -> str:
+    return f"{duel(did)}:reminder"
+
+
 def login_failures(client_hash: str) -> str:
     return f"mm:login-failures:{client_hash}"
 
@@ -259,6 +301,70 @@ def host_session(session_hash: str) -> str:
 
 def host_once(session_hash: str, cid: str, kind: str) -> str:
     return f"mm:host-once:{session_hash}:{cid}:{kind}"
+
+
+def session_pending(session_hash: str, kind: str) -> str:
+    return f"mm:session-pending:{session_hash}:{kind}"
+
+
+USERS = "mm:users"
+USER_EMAILS = "mm:user-emails"
+API_KEYS = "mm:api-keys"
+HOST_TOKEN = "mm:host-token"  # noqa: S105 - a key name, not a secret
+ORGANISATIONS = "mm:organisations"
+ORGANISATION_SLUGS = "mm:organisation-slugs"
+
+
+def user(uid: str) -> str:
+    return f"mm:u:{{u:{uid}}}"
+
+
+def user_roles(uid: str) -> str:
+    return f"{user(uid)}:roles"
+
+
+def user_api_keys(uid: str) -> str:
+    return f"{user(uid)}:api-keys"
+
+
+def organisation_members(oid: str) -> str:
+    return f"mm:o:{{o:{oid}}}:members"
+
+
+def organisation_competitions(oid: str) -> str:
+    return f"mm:o:{{o:{oid}}}:competitions"
+
+
+def duel_jury(did: str) -> str:
+    return f"{duel(did)}:jury"
+
+
+def competition_members(cid: str) -> str:
+    return f"{competition(cid)}:members"
+
+
+def jury(cid: str) -> str:
+    return f"{competition(cid)}:jury"
+
+
+def account_token(digest: str) -> str:
+    return f"mm:account-token:{digest}"
+
+
+def brand(cid: str) -> str:
+    return f"{competition(cid)}:brand"
+
+
+def organisation_brand(oid: str) -> str:
+    return f"mm:o:{{o:{oid}}}:brand"
+
+
+def organisation_audit(oid: str) -> str:
+    return f"mm:o:{{o:{oid}}}:audit"
+
+
+def reset_requests(address_hash: str) -> str:
+    return f"mm:reset-requests:{address_hash}"
 
 
 # SCAN patterns (MATCH) for the keys above that carry a variable part.

@@ -1,12 +1,12 @@
-"""The brake on guessing the host token at the console login.
+"""The brake on guessing passwords at the console login.
 
-Two counters. Per address (an IPv6 client counts as its /64): five wrong tokens lock that
-address for five minutes, right token or not. Per account (there is one: the host token):
-every wrong token from anywhere counts for an hour after the last one; past ten, each
-further wrong token locks the address it came from for 2, 4, 8 ... seconds, at most 15
-minutes, and is answered with that wait. The account counter never refuses a request by
-itself: the right token from an address that is not locked always gets in, so guessers at
-a venue cannot lock out a host who logs in from elsewhere, however long they keep at it.
+Two counters. Per address (an IPv6 client counts as its /64): five wrong logins lock that
+address for five minutes, right password or not. For the whole installation: every wrong
+login from anywhere counts for an hour after the last one; past ten, each further wrong
+one locks the address it came from for 2, 4, 8 ... seconds, at most 15 minutes, and is
+answered with that wait. That counter never refuses a request by itself: the right
+password from an address that is not locked always gets in, so guessers at a venue cannot
+lock out an organiser who logs in from elsewhere, however long they keep at it.
 """
 
 from __future__ import annotations
@@ -55,8 +55,10 @@ def check(client: redis.Redis, address: str) -> None:
         raise _throttled(int(ttl))
 
 
-def failed(client: redis.Redis, address: str) -> errors.DomainError:
-    """Count one wrong token; the error to answer it with."""
+def failed(
+    client: redis.Redis, address: str, wrong: errors.DomainError | None = None
+) -> errors.DomainError:
+    """Count one wrong login; the error to answer it with (``wrong`` while not braked)."""
     key = keys.login_failures(address)
     pipe = client.pipeline(transaction=False)
     pipe.incr(key)
@@ -66,7 +68,7 @@ def failed(client: redis.Redis, address: str) -> errors.DomainError:
     failures, _, account_failures, _ = pipe.execute()
     over = int(account_failures) - ACCOUNT_FREE
     if over <= 0:
-        return errors.Forbidden("The host token is not valid.", code="host_token_invalid")
+        return wrong or errors.Forbidden("The login is not valid.", code="login_invalid")
     delay = min(2 ** min(over, 10), MAX_DELAY)
     lock = max(delay, ADDRESS_WINDOW) if int(failures) >= ADDRESS_ATTEMPTS else delay
     client.set(key, ADDRESS_ATTEMPTS, ex=lock)

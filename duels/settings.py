@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     data_dir: Path = Path(".machmal")
     default_language: Literal["de", "en"] = "de"
+    # Footer links of pages without a competition, when the default organisation has none.
+    imprint_url: str = Field(default="", max_length=500, description="Impressum link.")
+    privacy_url: str = Field(default="", max_length=500, description="Datenschutz link.")
 
     # Host console sessions (web/host_session.py): server-side records in Redis.
     host_session_idle_seconds: int = Field(

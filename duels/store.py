@@ -35,7 +35,10 @@ def create_competition(
     audience_weight: float = 1.0,
     tie_breakers: tuple[str, ...] = ("jury", "fewer_quarantined", "seeded_draw"),
     admission: AdmissionMode = "open",
+    organisation: str = "default",
+    actor: str = "host",
 ) -> Competition:
+    """A new competition owned by ``organisation`` (duels.organisations checks it exists)."""
     title = _required_text(title, "title", 120)
     slug = slug or _slugify(title)
     if not _SLUG.match(slug):
@@ -53,8 +56,13 @@ def create_competition(
     )
     if not client.hsetnx(keys.COMPETITION_SLUGS, slug, competition.id):
         raise Conflict(f"The slug {slug!r} is taken.", code="slug_taken")
-    client.hset(keys.competition(competition.id), mapping=competition.to_redis())
-    client.sadd(keys.COMPETITIONS, competition.id)
+    pipe = client.pipeline(transaction=False)
+    pipe.hset(keys.competition(competition.id), mapping=competition.to_redis())
+    pipe.hset(keys.competition(competition.id), "organisation", organisation)
+    pipe.sadd(keys.COMPETITIONS, competition.id)
+    pipe.sadd(keys.organisation_competitions(organisation), competition.id)
+    pipe.execute()
+    audit(client, competition.id, actor, "competition_created", title=title)
     return competition
 
 
@@ -91,17 +99,21 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_company(client: redis.Redis, cid: str, name: str) -> tuple[Company, str]:
+def add_company(
+    client: redis.Redis, cid: str, name: str, actor: str = "host"
+) -> tuple[Company, str]:
     """Create a company; returns it and its invite token (shown once, stored hashed)."""
     get_competition(client, cid)
     company = Company(id=new_id("co"), competition=cid, name=_required_text(name, "name", 120))
     token = secrets.token_urlsafe(24)
     client.hset(keys.companies(cid), company.id, company.to_json())
     client.hset(keys.COMPANY_TOKENS, token_hash(token), f"{cid} {company.id}")
+    _note_issued(client, cid, company.id, actor)
+    audit(client, cid, actor, "company_added", company=company.id, name=company.name)
     return company, token
 
 
-def rotate_invite(client: redis.Redis, cid: str, company_id: str) -> str:
+def rotate_invite(client: redis.Redis, cid: str, company_id: str, actor: str = "host") -> str:
     """Revoke the company's invite token(s) and issue a new one."""
     company = get_company(client, cid, company_id)
     stale = [
@@ -113,7 +125,18 @@ def rotate_invite(client: redis.Redis, cid: str, company_id: str) -> str:
         client.hdel(keys.COMPANY_TOKENS, *stale)
     token = secrets.token_urlsafe(24)
     client.hset(keys.COMPANY_TOKENS, token_hash(token), f"{cid} {company.id}")
+    _note_issued(client, cid, company.id, actor)
+    audit(client, cid, actor, "invite_reissued", company=company.id)
     return token
+
+
+def _note_issued(client: redis.Redis, cid: str, company_id: str, actor: str) -> None:
+    """A new link: forget when the old one was opened or revoked (duels.company_invites)."""
+    key = keys.company_invite(cid, company_id)
+    pipe = client.pipeline(transaction=False)
+    pipe.hdel(key, "opened_first", "opened_last", "revoked_at", "revoked_by")
+    pipe.hset(key, mapping={"issued_at": repr(time.time()), "issued_by": actor})
+    pipe.execute()
 
 
 def company_for_token(client: redis.Redis, token: str) -> Company | None:
@@ -151,6 +174,7 @@ def add_team(
     name: str,
     trade: str,
     members: tuple[str, ...] = (),
+    actor: str = "host",
 ) -> Team:
     get_competition(client, cid)
     if client.exists(keys.bracket(cid)):
@@ -173,6 +197,7 @@ def add_team(
         members=tuple(member.strip() for member in members),
     )
     client.hset(keys.teams(cid), team.id, team.to_json())
+    audit(client, cid, actor, "team_added", team=team.id, name=team.name)
     return team
 
 

@@ -46,6 +46,8 @@ class CardInputs:
     score: str = ""  # "123 : 98", only when the counts are public
     vote_url: str = ""  # a QR code while voting is open
     url_label: str = ""  # the vote URL without its scheme, under the QR code
+    primary: str = ""  # the competition's brand colour (#rrggbb): the card's background
+    logo: str = ""  # path of the competition's logo (a cleaned PNG; its name is unique)
 
     def content_hash(self) -> str:
         data = orjson.dumps({"v": LAYOUT_VERSION, **asdict(self)}, option=orjson.OPT_SORT_KEYS)
@@ -147,7 +149,8 @@ def render(inputs: CardInputs, *, path: Path = FONT_PATH) -> bytes:
 
 def _draw(inputs: CardInputs, path: Path, scale: float) -> tuple[Image.Image, int, int]:
     width, height = SIZES[inputs.variant]
-    image = Image.new("RGB", (width, height), BACKGROUND)
+    background = _rgb(inputs.primary) if inputs.primary else BACKGROUND
+    image = Image.new("RGB", (width, height), background)
     draw = ImageDraw.Draw(image)
     story = inputs.variant == "story"
     margin, band, side = (80, 24, 520) if story else (48, 14, 380)
@@ -155,7 +158,11 @@ def _draw(inputs: CardInputs, path: Path, scale: float) -> tuple[Image.Image, in
     draw.rectangle((0, height - band, width, height), fill=ACCENT)
     with_code = bool(inputs.vote_url)
     text_width = width - 2 * margin if story or not with_code else width - 3 * margin - side
-    column = _Column(draw, margin, text_width, band + (90 if story else 30), path)
+    logo_bottom = _paste_logo(image, inputs, band, margin, side)
+    top = band + (90 if story else 30)
+    if story and logo_bottom:
+        top = logo_bottom + 40
+    column = _Column(draw, margin, text_width, top, path)
     size = scale * (1.0 if story else 0.62)
     gap = 1.0 if story else 0.4
     for text, base, lines, color, space in (
@@ -171,6 +178,8 @@ def _draw(inputs: CardInputs, path: Path, scale: float) -> tuple[Image.Image, in
             text, size=max(12, int(base * size)), max_lines=lines, color=color, gap=int(space * gap)
         )
     limit = height - band - 20
+    if logo_bottom and not story and not with_code:
+        limit = height - band - 20 - _LOGO_HEIGHT["post"] - 10
     if with_code:
         code = Image.open(io.BytesIO(qr.png(inputs.vote_url))).convert("RGB")
         code = code.resize((side, side), Image.Resampling.NEAREST)
@@ -183,3 +192,38 @@ def _draw(inputs: CardInputs, path: Path, scale: float) -> tuple[Image.Image, in
         below = _Column(draw, left - 40, side + 80, top + side + 12, path)
         below.text(inputs.url_label, size=36 if story else 22, max_lines=2, color=TEXT, gap=0)
     return image, column.y, limit
+
+
+_LOGO_HEIGHT = {"story": 110, "post": 80}
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    digits = colour.lstrip("#")
+    return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
+
+
+def _paste_logo(image: Image.Image, inputs: CardInputs, band: int, margin: int, side: int) -> int:
+    """The logo on a white plate: story at the top centre, post at the top of the QR
+    column (or the bottom right without one); returns the plate's bottom (0: no logo)."""
+    if not inputs.logo:
+        return 0
+    try:
+        with Image.open(inputs.logo, formats=("PNG",)) as opened:
+            logo = opened.convert("RGBA")
+    except OSError:
+        return 0
+    width, height = image.size
+    tall = _LOGO_HEIGHT[inputs.variant]
+    logo.thumbnail((side, tall - 16))
+    plate = (logo.width + 16, logo.height + 16)
+    if inputs.variant == "story":
+        left, top = (width - plate[0]) // 2, band + 30
+    elif inputs.vote_url:
+        left, top = width - margin - (side + plate[0]) // 2, band + 6
+    else:
+        left, top = width - margin - plate[0], height - band - 10 - plate[1]
+    ImageDraw.Draw(image).rounded_rectangle(
+        (left, top, left + plate[0], top + plate[1]), radius=10, fill=(255, 255, 255)
+    )
+    image.paste(logo, (left + 8, top + 8), logo)
+    return top + plate[1]

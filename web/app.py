@@ -8,9 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
+import redis.exceptions
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
+from duels import organisations
 from duels.connection import connect, connect_async, connect_queue_async
 from duels.settings import Settings
 from web import errors
@@ -21,16 +24,22 @@ from web.limits import BodyLimits
 from web.proxies import ForwardedClient
 from web.responses import JSONResponse
 from web.routes import (
+    brand,
     cards,
     codes,
     competitions,
     docs,
     evidence,
+    host_account,
     host_admission,
     host_api,
+    host_branding,
     host_codes,
+    host_companies,
     host_console,
     host_evidence,
+    host_jury,
+    host_members,
     host_screens,
     host_video_preview,
     live,
@@ -62,6 +71,9 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.queue_redis = connect_queue_async(settings) if separate_queue else app.state.redis
         # Host actions and pages run in the thread pool on a blocking client.
         app.state.store = connect(settings)
+        with contextlib.suppress(redis.exceptions.RedisError):
+            # Stores from before organisations upgrade in place (also: machmal admin create).
+            await anyio.to_thread.run_sync(organisations.upgrade, app.state.store)
         app.state.broadcaster = Broadcaster(
             app.state.redis,
             bus=app.state.queue_redis,
@@ -118,6 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
         pages,
         host_api,
         host_console,
+        host_account,
         host_admission,
         host_evidence,
         evidence,
@@ -134,6 +147,11 @@ def create_app(settings: Settings) -> FastAPI:
         codes,
         host_codes,
         host_video_preview,
+        host_members,
+        host_jury,
+        host_companies,
+        host_branding,
+        brand,
     ):
         app.include_router(module.router)
     return app

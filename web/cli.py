@@ -235,7 +235,8 @@ def _print_urls(settings: Settings, competition: dict[str, str]) -> None:
         f"  Moderation:     {base}/host",
         f"  API-Doku:       {base}/docs",
         f"  Health:         {base}/healthz",
-        f"  Host-Token:     {settings.host_token_value()}",
+        f"  Login:          {competition['owner']}  Passwort: {competition['password']}",
+        f"  Host-Token:     {settings.host_token_value()}  (API)",
         f"  Redis:          {settings.redis_url}",
         "Strg-C beendet alles / Ctrl-C stops everything.",
         "",
@@ -245,6 +246,9 @@ def _print_urls(settings: Settings, competition: dict[str, str]) -> None:
 
 
 def main() -> None:
+    from web.cli_admin import admin
+
+    cli.add_typer(admin, name="admin")
     cli()
 
 

@@ -16,10 +16,14 @@ from web import host_session
 from web.errors import store_unavailable_response
 
 LOGIN_PATH = "/host/login"
+# Opened from a mail, before there is a session (web/routes/host_members.py).
+PUBLIC_PREFIXES = ("/host/invitation/", "/host/password-reset")
 
 
 def is_console_path(path: str) -> bool:
-    return (path == "/host" or path.startswith("/host/")) and path != LOGIN_PATH
+    if path == LOGIN_PATH or path.startswith(PUBLIC_PREFIXES):
+        return False
+    return path == "/host" or path.startswith("/host/")
 
 
 class ConsoleGuard:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +14,8 @@ from pathlib import Path
 import orjson
 import redis
 
-from duels import admission, screens, store, tournament, videos
+from duels import accounts, admission, organisations, screens, store, tournament, videos
+from duels.access import Role
 from duels.errors import NotFound
 from duels.settings import Settings
 from workers import media
@@ -26,6 +28,8 @@ DEMO_SEED = 2026
 DEMO_SCREEN = "Demo-Bühne"
 # The demo screen's key, kept beside the demo's data so a restart prints the same URL.
 DEMO_SCREEN_FILE = "demo-screen.json"
+DEMO_OWNER_FILE = "demo-owner.json"
+DEMO_OWNER = "demo@mach-mal.example"
 DEMO_TEAMS = (
     ("Bäckerei Sonnenkorn", "Die Teigtaucher", "Bäcker/in", ("Lena", "Murat")),
     ("Autohaus Kraftwerk", "Schraubgenies", "Kfz-Mechatroniker/in", ("Jonas", "Aylin")),
@@ -68,7 +72,38 @@ def seed_demo(client: redis.Redis, settings: Settings) -> dict[str, str]:
             )
         tournament.open_voting(client, first.id, actor="demo")
     key = demo_screen_key(client, settings.data_dir / DEMO_SCREEN_FILE, competition.id)
-    return {"id": competition.id, "first_duel": first.id, "screen_key": key}
+    password = demo_owner(client, settings.data_dir / DEMO_OWNER_FILE)
+    return {
+        "id": competition.id,
+        "first_duel": first.id,
+        "screen_key": key,
+        "owner": DEMO_OWNER,
+        "password": password,
+    }
+
+
+def demo_owner(client: redis.Redis, path: Path) -> str:
+    """The demo's owner account (of the default organisation); its password, kept in the
+    data directory so every start prints the same one."""
+    organisations.upgrade(client)
+    try:
+        stored = str(orjson.loads(path.read_bytes()).get("password", ""))
+    except (OSError, orjson.JSONDecodeError, AttributeError):
+        stored = ""
+    user = accounts.find_user(client, DEMO_OWNER)
+    if user is not None and stored:
+        return stored
+    password = secrets.token_urlsafe(12)
+    if user is None:
+        user = accounts.create_user(client, DEMO_OWNER, password, "Demo")
+    else:
+        accounts.set_password(client, user.id, password)
+    organisations.grant(client, user.id, f"o:{organisations.DEFAULT}", Role.OWNER)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(orjson.dumps({"email": DEMO_OWNER, "password": password}))
+    return password
 
 
 def demo_screen_key(client: redis.Redis, path: Path, cid: str) -> str:

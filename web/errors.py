@@ -13,6 +13,7 @@ from starlette.responses import Response
 import bracket
 from duels import errors
 from web.responses import JSONResponse
+from web.templating import render
 
 _STATUS_BY_KIND: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.NotFound, 404),
@@ -81,9 +82,19 @@ def store_unavailable_response() -> Response:
     return domain_error_response(errors.StoreUnavailable())
 
 
+def _console_page(request: Request) -> bool:
+    path = request.url.path
+    console = path == "/host" or path.startswith("/host/")
+    return console and "text/html" in request.headers.get("accept", "")
+
+
 def install(app: FastAPI) -> None:
     async def on_domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.DomainError)
+        status = status_for(exc)
+        if status in (403, 404, 409) and _console_page(request):
+            # A person in the console's browser (a jury member on a host page) reads a page.
+            return render(request, "host/error.html", {"status": status, "code": exc.code}, status)
         return domain_error_response(exc)
 
     async def on_bracket_error(request: Request, exc: Exception) -> Response:

@@ -1,11 +1,12 @@
-"""Host routes refuse a request without the host token before a byte of its body is read.
+"""Organiser API routes refuse a caller without a valid token before a byte of its body
+is read.
 
-FastAPI reads and parses a body before it runs the ``require_host`` dependency, so a
-stranger could make the process buffer and parse whatever they sent. This pure ASGI
-guard sits in front of the body limits: a request whose route (resolved in the
-router's order) depends on ``require_host`` gets the same 401/403 answer as the
-dependency would give, before anything reads the body. The dependency stays, for
-routes reached some other way and for the API docs.
+FastAPI reads and parses a body before it runs the route's ``allow(...)`` dependency, so
+a stranger could make the process buffer and parse whatever they sent. This pure ASGI
+guard sits in front of the body limits: a request whose API route (resolved in the
+router's order) has a permission rule gets the same 401/403 answer as the dependency
+would give for a missing or unknown token (the host token or a personal API key), before
+anything reads the body. The role itself is checked by the dependency.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import anyio.to_thread
+import redis.exceptions
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 from starlette._utils import get_route_path
@@ -21,10 +25,10 @@ from starlette.datastructures import Headers
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from duels import errors
-from web.errors import status_for
+from duels import api_keys, errors
+from web.errors import status_for, store_unavailable_response
 from web.limits import refuse
-from web.security import check_host_token, parse_bearer, require_host
+from web.security import parse_bearer
 
 _GROUP_NAME = re.compile(r"\(\?P<[^>]+>")
 
@@ -60,15 +64,31 @@ class HostGuard:
         if scope["type"] == "http":
             if self._table is None:
                 self._table = _build(scope["app"].routes)
-            if self._table.is_host_route(scope["method"], get_route_path(scope)):
-                headers = Headers(scope=scope)
-                expected = scope["app"].state.settings.host_token_value()
+            path = get_route_path(scope)
+            if path.startswith("/api/") and self._table.is_host_route(scope["method"], path):
+                token = parse_bearer(Headers(scope=scope).get("authorization", ""))
                 try:
-                    check_host_token(parse_bearer(headers.get("authorization", "")), expected)
+                    await _authenticate(scope["app"].state, token)
                 except errors.DomainError as error:
                     await refuse(send, status_for(error), error.code, error.message)
                     return
+                except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                    await store_unavailable_response()(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
+
+
+async def _authenticate(state: Any, token: str | None) -> None:
+    if token is None:
+        raise errors.Unauthorized(
+            "A host token or API key is required.", code="host_token_required"
+        )
+    settings = state.settings
+    found = await anyio.to_thread.run_sync(
+        api_keys.principal_for, state.store, token, settings.host_token_value()
+    )
+    if found is None:
+        raise errors.Forbidden("The token is not valid.", code="host_token_invalid")
 
 
 def _build(routes: Sequence[BaseRoute]) -> _Table:
@@ -92,8 +112,9 @@ def _build(routes: Sequence[BaseRoute]) -> _Table:
 
 
 def _needs_host(dependant: Dependant | None) -> bool:
+    """Does the route carry a permission rule (``web.deps.allow``)?"""
     if dependant is None:
         return False
-    return dependant.call is require_host or any(
+    return hasattr(dependant.call, "permission") or any(
         _needs_host(child) for child in dependant.dependencies
     )

@@ -1,6 +1,7 @@
-"""Host console sessions: log in with the host token, a random session id in the cookie
-(the record lives in Redis: duels/host_sessions.py), CSRF tokens bound to the session for
-every form, and a brake on guessing the token (duels/login_brake.py)."""
+"""Console sessions of organisers: log in with e-mail, password and (when set up) a TOTP
+code, a random session id in the cookie (the record lives in Redis:
+duels/host_sessions.py), CSRF tokens bound to the session for every form, and a brake on
+guessing passwords (duels/login_brake.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
-from duels import errors, host_sessions, login_brake
+from duels import accounts, errors, host_sessions, login_brake
 from duels.settings import Settings
 from web.audience import client_ip
 
@@ -24,34 +25,60 @@ _UNCHECKED = object()
 def session_id(request: Request) -> str | None:
     """The request's live session id, checked once per request (web/console_guard.py
     checks it first for every console path)."""
-    known = getattr(request.state, "host_session", _UNCHECKED)
-    if known is not _UNCHECKED:
-        return known  # type: ignore[return-value]
-    raw = request.cookies.get(SESSION_COOKIE)
-    settings: Settings = request.app.state.settings
-    live = bool(raw) and host_sessions.check(request.app.state.store, settings, str(raw))
-    request.state.host_session = raw if live else None
+    _check_session(request)
     return request.state.host_session  # type: ignore[no-any-return]
+
+
+def session_user(request: Request) -> str | None:
+    """The user id of the request's live session."""
+    _check_session(request)
+    return request.state.session_user  # type: ignore[no-any-return]
 
 
 def is_logged_in(request: Request) -> bool:
     return session_id(request) is not None
 
 
-def log_in(request: Request, response: Response, token: str) -> None:
-    """Check the token (braked per address and account) and open a session."""
+def _check_session(request: Request) -> None:
+    if getattr(request.state, "host_session", _UNCHECKED) is not _UNCHECKED:
+        return
+    raw = request.cookies.get(SESSION_COOKIE)
+    settings: Settings = request.app.state.settings
+    uid = host_sessions.check(request.app.state.store, settings, str(raw)) if raw else None
+    request.state.host_session = raw if uid else None
+    request.state.session_user = uid
+
+
+def log_in(request: Request, response: Response, email: str, password: str, code: str) -> None:
+    """Check the credentials (braked per address and account) and open a session."""
     settings: Settings = request.app.state.settings
     client = request.app.state.store
     address = login_brake.address_hash(settings.secret_key_value(), client_ip(request))
     login_brake.check(client, address)
-    if not hmac.compare_digest(token.encode(), settings.host_token_value().encode()):
-        raise login_brake.failed(client, address)
+    try:
+        user = accounts.authenticate(client, email, password, code)
+    except errors.Forbidden as exc:
+        if exc.code == "totp_required":
+            raise
+        raise login_brake.failed(client, address, exc) from None
     login_brake.succeeded(client, address)
+    open_session(request, response, user, address)
+
+
+def open_session(
+    request: Request, response: Response, user: accounts.User, address: str | None = None
+) -> None:
+    """A fresh session id for ``user`` (also after accepting an invitation or a reset)."""
+    settings: Settings = request.app.state.settings
+    client = request.app.state.store
+    if address is None:
+        address = login_brake.address_hash(settings.secret_key_value(), client_ip(request))
     previous = session_id(request)
     if previous:
         host_sessions.end(client, previous)  # a new id on every login
-    sid = host_sessions.start(client, settings, address)
+    sid = host_sessions.start(client, settings, address, user)
     request.state.host_session = sid
+    request.state.session_user = user.id
     _set_cookie(response, settings, SESSION_COOKIE, sid, settings.host_session_max_seconds)
 
 
@@ -64,9 +91,11 @@ def log_out(request: Request, response: Response) -> None:
 
 
 def log_out_everywhere(request: Request, response: Response) -> None:
-    host_sessions.end_all(request.app.state.store)
-    request.state.host_session = None
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    """End every session of this account, this one included."""
+    uid = session_user(request)
+    if uid:
+        accounts.end_sessions(request.app.state.store, uid)
+    log_out(request, response)
 
 
 def keep_once(request: Request, cid: str, kind: str, secret: str) -> None:

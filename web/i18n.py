@@ -19,7 +19,15 @@ _LOCALES = Path(__file__).parent / "locales"
 
 @lru_cache(maxsize=len(LANGUAGES))
 def catalogue(lang: str) -> dict[str, str]:
+    """``locales/<lang>.json`` plus one file per area in ``locales/<lang>/`` (accounts,
+    jury, branding, ...); a key may be defined once only."""
     loaded: dict[str, str] = json.loads((_LOCALES / f"{lang}.json").read_text("utf-8"))
+    for part in sorted((_LOCALES / lang).glob("*.json")):
+        extra: dict[str, str] = json.loads(part.read_text("utf-8"))
+        twice = loaded.keys() & extra.keys()
+        if twice:
+            raise ValueError(f"{part.name} defines {sorted(twice)[:3]} again")
+        loaded.update(extra)
     return loaded
 
 

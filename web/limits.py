@@ -20,7 +20,15 @@ import re
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.host_session import SESSION_COOKIE
+
 _STREAMED = re.compile(r"^/(?:api/duels/[^/]+/videos|company/[^/]+/upload/[^/]+)$")
+# Console logo uploads (web/routes/host_branding.py) are read whole too, with room for a
+# 2 MB image and its multipart framing, when they carry a console session cookie (checked
+# by the console guard after the read; without one, the normal limit applies).
+_IMAGES = re.compile(r"^/host/[co]/[^/]+/branding/(?:logo|sponsors)$")
+_SESSION = re.compile(rb"(?:^|;)\s*" + SESSION_COOKIE.encode() + rb"=[^;\s]")
+IMAGE_BODY_BYTES = 2 * 1024 * 1024 + 64 * 1024
 _WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -47,14 +55,17 @@ class BodyLimits:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
+        limit = self.max_bytes
+        if _IMAGES.match(scope["path"]) and _SESSION.search(headers.get(b"cookie", b"")):
+            limit = IMAGE_BODY_BYTES
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             await refuse(send, 413, "too_large", "The request body is too large.")
             return
         try:
             # asyncio.timeout, not wait_for: no extra task per request on the hot path.
             async with asyncio.timeout(self.timeout):
-                body = await self._read(receive)
+                body = await self._read(receive, limit)
         except _TooLarge:
             await refuse(send, 413, "too_large", "The request body is too large.")
             return
@@ -81,7 +92,7 @@ class BodyLimits:
 
         await self.app(scope, replay, send)
 
-    async def _read(self, receive: Receive) -> bytes:
+    async def _read(self, receive: Receive, limit: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -90,7 +101,7 @@ class BodyLimits:
                 raise _Disconnected
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > limit:
                 raise _TooLarge
             chunks.append(chunk)
             if not message.get("more_body", False):

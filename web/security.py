@@ -1,13 +1,9 @@
-"""Security headers on every answer, and host authentication."""
+"""Security headers on every answer, and reading the bearer token."""
 
 from __future__ import annotations
 
-import hmac
-
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from duels import errors
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -52,16 +48,3 @@ def parse_bearer(header: str) -> str | None:
 
 def bearer_token(request: Request) -> str | None:
     return parse_bearer(request.headers.get("authorization", ""))
-
-
-def check_host_token(token: str | None, expected: str) -> None:
-    """401 without a token, 403 with a wrong one (compared in constant time)."""
-    if token is None:
-        raise errors.Unauthorized("The host token is required.", code="host_token_required")
-    if not hmac.compare_digest(token.encode(), expected.encode()):
-        raise errors.Forbidden("The host token is not valid.", code="host_token_invalid")
-
-
-def require_host(request: Request) -> None:
-    """FastAPI dependency; :class:`web.host_guard.HostGuard` checks the same before the body."""
-    check_host_token(bearer_token(request), request.app.state.settings.host_token_value())

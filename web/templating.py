@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from web.branding import legal_links
 from web.i18n import LANG_COOKIE, pick_language, translator
 
 _HERE = Path(__file__).parent
@@ -20,6 +21,7 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+environment.globals["legal_links"] = legal_links  # the footer of every page
 templates = Jinja2Templates(env=environment)
 
 

@@ -18,8 +18,8 @@ from starlette.testclient import TestClient
 
 from duels import codes, errors, keys, privacy
 from duels.settings import Settings
+from tests.accounts import csrf_of, log_in
 from tests.host.helpers import Host
-from tests.host.test_console import csrf_of, log_in
 from tests.support import Process, store_client, wait_for
 from voting import codes as derived
 from voting import qr

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,8 @@ from starlette.testclient import TestClient
 
 from duels import keys, privacy
 from duels.settings import Settings
-from tests.conftest import HOST_TOKEN, ClientFactory
+from tests.accounts import log_in
+from tests.conftest import ClientFactory
 from tests.host.helpers import Host
 from tests.voting.factories import voter_cookie
 from tests.voting.helpers import SECRET, code, vote
@@ -51,20 +51,6 @@ def host_duel(
     did = host.current_duels(cid)[0]["id"]
     host.post(f"/api/duels/{did}/open")
     return Duel(cid, did, teams[0], teams[1])
-
-
-def log_in(client: TestClient) -> str:
-    def csrf_of(page: str) -> str:
-        found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
-        assert found, "page has no CSRF field"
-        return found.group(1)
-
-    csrf = csrf_of(client.get("/host/login").text)
-    response = client.post(
-        "/host/login", data={"token": HOST_TOKEN, "csrf": csrf}, follow_redirects=True
-    )
-    assert response.status_code == 200
-    return csrf_of(response.text)
 
 
 def flood_and_crowd(make_client: ClientFactory, duel: Duel) -> list[str]:

@@ -9,8 +9,8 @@ from starlette.testclient import TestClient
 
 from duels import keys
 from duels.settings import Settings
+from tests.accounts import csrf_of, log_in
 from tests.host.helpers import Host
-from tests.host.test_console import csrf_of, log_in
 from web.app import create_app
 
 

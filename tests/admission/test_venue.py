@@ -17,9 +17,9 @@ from starlette.testclient import TestClient
 
 from duels import keys, screens, store
 from duels.settings import Settings
+from tests.accounts import csrf_of, log_in
 from tests.conftest import ClientFactory
 from tests.host.helpers import Host
-from tests.host.test_console import csrf_of, log_in
 from tests.security.test_headers import assert_no_inline_code
 from tests.support import start_worker, wait_for
 from voting.admission import AdmissionSecrets

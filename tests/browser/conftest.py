@@ -16,8 +16,9 @@ from playwright.sync_api import Browser, BrowserContext, Playwright, expect, syn
 
 from duels.redis_server import free_port
 from duels.settings import Settings
+from tests.accounts import account
 from tests.conftest import HOST_TOKEN
-from tests.support import Process, start_web, start_worker
+from tests.support import Process, start_web, start_worker, store_client
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -140,6 +141,9 @@ def event(settings: Settings, tmp_path: Path, browser: Browser) -> Iterator[Even
             "data_dir": tmp_path / "data",
         }
     )
+    organiser = store_client(event_settings)
+    account(organiser)  # the owner who logs in to the console (tests.accounts)
+    organiser.close()
     worker: Process = start_worker(event_settings)
     try:
         web = start_web(event_settings, port=port)

@@ -15,8 +15,8 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
+from tests.accounts import OWNER_EMAIL, PASSWORD
 from tests.browser.conftest import DESKTOP, PROJECTOR, Event
-from tests.conftest import HOST_TOKEN
 from tests.support import wait_for
 
 pytestmark = pytest.mark.browser
@@ -49,7 +49,8 @@ class Duel:
 
 def log_in(page: Page) -> None:
     page.goto("/host/login")
-    page.fill("#token", HOST_TOKEN)
+    page.fill("#email", OWNER_EMAIL)
+    page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/host$"))
 

@@ -12,22 +12,9 @@ from starlette.testclient import TestClient
 
 from duels import store
 from duels.settings import Settings
-from tests.conftest import HOST_TOKEN
+from tests.accounts import OWNER_EMAIL, PASSWORD, account, log_in, log_in_form
 from tests.host.helpers import Host, record_official_counts
 from web.app import create_app
-
-
-def csrf_of(page: str) -> str:
-    match = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
-    assert match, "page has no CSRF field"
-    return match.group(1)
-
-
-def log_in(client: TestClient) -> str:
-    csrf = csrf_of(client.get("/host/login").text)
-    response = client.post("/host/login", data={"token": HOST_TOKEN, "csrf": csrf})
-    assert response.status_code == 200  # followed the redirect to /host
-    return csrf_of(response.text)
 
 
 def test_console_pages_need_a_login(client: TestClient) -> None:
@@ -38,26 +25,21 @@ def test_console_pages_need_a_login(client: TestClient) -> None:
 
 
 def test_session_cookie_is_httponly_and_samesite(client: TestClient) -> None:
-    csrf = csrf_of(client.get("/host/login").text)
-    response = client.post(
-        "/host/login", data={"token": HOST_TOKEN, "csrf": csrf}, follow_redirects=False
-    )
+    account(client.app.state.store)  # type: ignore[attr-defined]
+    response = log_in_form(client)
     cookie = response.headers["set-cookie"]
     assert "mm_host=" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie or "samesite=strict" in cookie.lower()
 
 
-def test_guessing_the_host_token_is_throttled(client: TestClient) -> None:
-    csrf = csrf_of(client.get("/host/login").text)
-    statuses = [
-        client.post("/host/login", data={"token": f"guess-{n}", "csrf": csrf}).status_code
-        for n in range(7)
-    ]
+def test_guessing_a_password_is_throttled(client: TestClient) -> None:
+    account(client.app.state.store)  # type: ignore[attr-defined]
+    statuses = [log_in_form(client, password=f"guess-{n}-xxxxxxx").status_code for n in range(7)]
     assert statuses[:5] == [403] * 5
     assert statuses[5:] == [429, 429]
-    right = client.post("/host/login", data={"token": HOST_TOKEN, "csrf": csrf})
-    assert right.status_code == 429  # even the right token waits out the window
+    right = log_in_form(client)
+    assert right.status_code == 429  # even the right password waits out the window
     assert int(right.headers["retry-after"]) > 0
 
 
@@ -71,8 +53,10 @@ def test_forms_without_the_csrf_token_change_nothing(
 
 
 def test_login_form_without_csrf_is_refused(client: TestClient) -> None:
+    account(client.app.state.store)  # type: ignore[attr-defined]
     client.get("/host/login")
-    response = client.post("/host/login", data={"token": HOST_TOKEN, "csrf": "forged"})
+    form = {"email": OWNER_EMAIL, "password": PASSWORD, "csrf": "forged"}
+    response = client.post("/host/login", data=form)
     assert response.status_code == 403
     assert "mm_host" not in response.cookies
 
@@ -130,8 +114,9 @@ def test_a_host_runs_a_round_from_the_console(
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_console_speaks_german_and_english(client: TestClient, lang: str) -> None:
     page = client.get(f"/host/login?lang={lang}").text
-    assert ("Anmelden" if lang == "de" else "Host login") in page
-    assert 'for="token"' in page  # the field has a label
+    assert ("Anmelden" if lang == "de" else "Organiser login") in page
+    assert ("Passwort" if lang == "de" else "Password") in page
+    assert 'for="email"' in page and 'for="password"' in page  # the fields have labels
 
 
 def test_host_approves_linked_videos_then_opens_and_reviews_quarantine(

@@ -19,8 +19,8 @@ from starlette.testclient import TestClient
 
 from duels import keys, store, tournament, videos
 from duels.settings import Settings
+from tests.accounts import log_in
 from tests.conftest import ClientFactory
-from tests.host.test_console import log_in
 from tests.security.conftest import database
 from voting.tokens import VOTER_COOKIE, VoteSecrets, new_voter_id, solve
 from web.app import create_app

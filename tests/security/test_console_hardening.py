@@ -20,6 +20,7 @@ from duels.settings import Settings
 from tests.conftest import ClientFactory
 from tests.security.test_sessions import OFFICE, VENUE, log_in
 from web.app import create_app
+from web.console_guard import is_console_path
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 METRICS_TOKEN = "metrics-token-" + "Pq7Wz2Lk" * 3
@@ -150,8 +151,8 @@ def console_requests(app_routes: list[object], values: dict[str, str]) -> list[t
     found = []
     for route in iter_route_contexts(app_routes):  # type: ignore[arg-type]
         path = route.path or ""
-        if path != "/host/login" and (path == "/host" or path.startswith("/host/")):
-            url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+        if is_console_path(path):  # the login and the account links are public
+            url = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "x1"), path)
             found += [(method, url) for method in sorted(route.methods or ())]
     return found
 
@@ -163,11 +164,11 @@ def test_every_console_route_answers_the_login_redirect_whatever_the_id(
     real = {
         "cid": known.cid, "did": known.did, "team_id": known.team_id, "team": known.team_id,
         "screen_id": known.screen_id, "group": "burst-n-0123456789ab", "verdict": "include",
-        "ref": "1", "action": "revoke",
+        "ref": "1", "action": "revoke", "uid": "u-juror",
     }  # fmt: skip
     made_up = {**real, "cid": "cnosuch1", "did": "dnosuch1", "team_id": "tnosuch1",
                "team": "tnosuch1", "screen_id": "snosuch1", "ref": "9999",
-               "group": "nosuch"}  # fmt: skip
+               "group": "nosuch", "uid": "unosuch1"}  # fmt: skip
     routes = browser.app.routes  # type: ignore[attr-defined]
     requests = console_requests(routes, real), console_requests(routes, made_up)
     pairs = list(zip(*requests, strict=True))

@@ -12,8 +12,8 @@ import redis
 from starlette.testclient import TestClient
 
 from duels import store, tournament
-from tests.conftest import HOST_TOKEN, ClientFactory
-from tests.host.test_console import csrf_of, log_in
+from tests.accounts import OWNER_EMAIL, PASSWORD, account, csrf_of, log_in
+from tests.conftest import ClientFactory
 from tests.support import Process
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
@@ -144,11 +144,9 @@ def test_every_cookie_is_httponly_and_samesite(client: TestClient, ids: dict[str
     cookies.update(cookie_attributes(client.get("/?lang=en")))
     login_page = client.get("/host/login")
     cookies.update(cookie_attributes(login_page))
-    response = client.post(
-        "/host/login",
-        data={"token": HOST_TOKEN, "csrf": csrf_of(login_page.text)},
-        follow_redirects=False,
-    )
+    account(client.app.state.store)  # type: ignore[attr-defined]
+    form = {"email": OWNER_EMAIL, "password": PASSWORD, "csrf": csrf_of(login_page.text)}
+    response = client.post("/host/login", data=form, follow_redirects=False)
     cookies.update(cookie_attributes(response))
     assert {"mm_voter", "mm_lang", "mm_csrf", "mm_host"} <= set(cookies)
     expected = {"mm_voter": "lax", "mm_lang": "lax", "mm_csrf": "strict", "mm_host": "strict"}

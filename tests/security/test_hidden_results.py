@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 
 from duels import keys, store
 from duels.settings import Settings
-from tests.host.test_console import log_in
+from tests.accounts import log_in
 from tests.live.sse import EventReader, open_stream
 from tests.support import Process
 from tests.voting.factories import voter_cookie

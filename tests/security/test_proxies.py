@@ -17,11 +17,12 @@ import httpx
 import pytest
 import redis
 from pydantic import ValidationError
+from starlette.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
 from duels.settings import Settings
-from tests.conftest import HOST_TOKEN, ClientFactory
-from tests.host.test_console import csrf_of
+from tests.accounts import PASSWORD, account, log_in_form
+from tests.conftest import ClientFactory
 from tests.security.proxies import caddy_in_front_of, nginx_in_front_of
 from tests.support import Process, start_web
 from tests.voting.factories import make_duel, voter_cookie
@@ -48,11 +49,11 @@ def cast_vote(http: httpx.Client, did: str, team: str, headers: dict[str, str]) 
     return response.status_code
 
 
-def log_in(http: httpx.Client, token: str, headers: dict[str, str] | None = None) -> int:
-    """One login through the console form; 303 = in, 403 = wrong token, 429 = locked."""
-    csrf = csrf_of(http.get("/host/login", headers=headers).text)
-    form = {"token": token, "csrf": csrf}
-    return http.post("/host/login", data=form, headers=headers).status_code
+def log_in(
+    http: httpx.Client | TestClient, password: str, headers: dict[str, str] | None = None
+) -> int:
+    """One login through the console form; 303 = in, 403 = wrong password, 429 = locked."""
+    return log_in_form(http, password=password, headers=headers).status_code
 
 
 def from_address(base_url: str, source: str = "127.0.0.1") -> httpx.Client:
@@ -76,14 +77,17 @@ def test_untrusted_peer_cannot_dodge_the_per_ip_vote_limit(
     assert vote(neighbour, duel["id"], duel["home"]).status_code == 202
 
 
-def test_untrusted_peer_locks_only_itself_out_of_the_login(client_from: ClientFactory) -> None:
+def test_untrusted_peer_locks_only_itself_out_of_the_login(
+    client_from: ClientFactory, redis_client: redis.Redis
+) -> None:
+    account(redis_client)
     attacker = client_from("198.51.100.7")
     as_the_host = {"X-Forwarded-For": "198.51.100.9"}  # the host's address, claimed
     for _ in range(5):
-        assert log_in(attacker, "wrong-token-" + "x" * 20, as_the_host) == 403
-    assert log_in(attacker, HOST_TOKEN, spoofed()) == 429  # a new lie does not help
+        assert log_in(attacker, "wrong-password-" + "x" * 20, as_the_host) == 403
+    assert log_in(attacker, PASSWORD, spoofed()) == 429  # a new lie does not help
     host = client_from("198.51.100.9")
-    assert log_in(host, HOST_TOKEN) == 303  # the host is not locked out
+    assert log_in(host, PASSWORD) == 303  # the host is not locked out
 
 
 def test_trusted_proxy_names_the_client_by_its_own_right_most_entry(
@@ -171,19 +175,19 @@ def test_real_server_ignores_forwarded_for_from_an_untrusted_peer(
     lone_server: Process, redis_client: redis.Redis
 ) -> None:
     duel = make_duel(redis_client)
+    account(redis_client)
     with (
         from_address(lone_server.url) as spoofer,
         from_address(lone_server.url, "127.0.0.2") as other,
     ):
         votes = [cast_vote(spoofer, duel["id"], duel["home"], spoofed()) for _ in range(3)]
         assert votes == [202, 202, 429]
-        # Wrong tokens in the name of the other machine lock the spoofer, not that one.
+        # Wrong passwords in the name of the other machine lock the spoofer, not that one.
+        claim = {"X-Forwarded-For": "127.0.0.2"}
         for _ in range(5):
-            assert (
-                log_in(spoofer, "wrong-token-" + "x" * 20, {"X-Forwarded-For": "127.0.0.2"}) == 403
-            )
-        assert log_in(spoofer, HOST_TOKEN, spoofed()) == 429
-        assert log_in(other, HOST_TOKEN) == 303
+            assert log_in(spoofer, "wrong-password-" + "x" * 20, claim) == 403
+        assert log_in(spoofer, PASSWORD, spoofed()) == 429
+        assert log_in(other, PASSWORD) == 303
         assert cast_vote(other, duel["id"], duel["home"], {}) == 202
 
 

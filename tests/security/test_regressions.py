@@ -7,7 +7,7 @@ import redis
 from starlette.testclient import TestClient
 
 from duels import store, tournament
-from tests.host.test_console import log_in
+from tests.accounts import log_in
 
 NOT_A_TIME = [b"NaN", b"Infinity", b"-Infinity", b"1e308", b"-1e20"]
 

@@ -1,5 +1,5 @@
-"""Host console sessions (#13 item 6): server-side records that logout, "log out
-everywhere" and a new host token end; CSRF tokens bound to the session; a login brake
+"""Console sessions (#13 item 6, #15): server-side records that logout, "log out
+everywhere" and a password change end; CSRF tokens bound to the session; a login brake
 per address and per account that a venue NAT cannot turn against a host elsewhere."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import redis
-from pydantic import SecretStr
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from duels import accounts
 from duels.settings import Settings
-from tests.conftest import HOST_TOKEN, ClientFactory
-from tests.host.test_console import csrf_of
+from tests.accounts import OWNER_EMAIL, PASSWORD, account, csrf_of
+from tests.conftest import ClientFactory
 from tests.security.conftest import database
 from web.app import create_app
 
@@ -40,16 +40,18 @@ class AddressFromHeader:
 
 
 @pytest.fixture
-def http(settings: Settings) -> Iterator[TestClient]:
+def http(settings: Settings, redis_client: redis.Redis) -> Iterator[TestClient]:
+    account(redis_client)
     with TestClient(AddressFromHeader(create_app(settings)), follow_redirects=False) as client:
         yield client
 
 
-def attempt(http: TestClient, token: str, address: str) -> httpx.Response:
-    """One login with ``token`` from ``address`` (a fresh form each time)."""
+def attempt(http: TestClient, password: str, address: str) -> httpx.Response:
+    """One login with ``password`` from ``address`` (a fresh form each time)."""
     headers = {"x-test-client": address}
     csrf = csrf_of(http.get("/host/login", headers=headers).text)
-    return http.post("/host/login", data={"token": token, "csrf": csrf}, headers=headers)
+    form = {"email": OWNER_EMAIL, "password": password, "csrf": csrf}
+    return http.post("/host/login", data=form, headers=headers)
 
 
 def logged_in(response: httpx.Response) -> bool:
@@ -58,8 +60,10 @@ def logged_in(response: httpx.Response) -> bool:
 
 def log_in(browser: TestClient) -> str:
     """Log ``browser`` in; the CSRF token of its console pages."""
+    account(browser.app.state.store)  # type: ignore[attr-defined]
     csrf = csrf_of(browser.get("/host/login").text)
-    answer = browser.post("/host/login", data={"token": HOST_TOKEN, "csrf": csrf})
+    form = {"email": OWNER_EMAIL, "password": PASSWORD, "csrf": csrf}
+    answer = browser.post("/host/login", data=form)
     assert logged_in(answer), answer.text
     return csrf_of(browser.get("/host").text)
 
@@ -81,11 +85,11 @@ def is_out(browser: TestClient) -> bool:
 def test_five_wrong_tokens_lock_that_address_only(http: TestClient) -> None:
     """(i) The venue's address is locked; the host at another address gets in at once."""
     assert [attempt(http, f"guess-{n}", VENUE).status_code for n in range(5)] == [403] * 5
-    locked = attempt(http, HOST_TOKEN, VENUE)
+    locked = attempt(http, PASSWORD, VENUE)
     assert locked.status_code == 429
     assert 0 < int(locked.headers["retry-after"]) <= 300
     http.cookies.clear()
-    assert logged_in(attempt(http, HOST_TOKEN, OFFICE))
+    assert logged_in(attempt(http, PASSWORD, OFFICE))
 
 
 def test_the_locked_address_gets_in_after_the_window(
@@ -94,11 +98,11 @@ def test_the_locked_address_gets_in_after_the_window(
     """(ii) The lock is a window, not forever: once it has passed, the right token works."""
     for n in range(5):
         attempt(http, f"guess-{n}", VENUE)
-    assert attempt(http, HOST_TOKEN, VENUE).status_code == 429
+    assert attempt(http, PASSWORD, VENUE).status_code == 429
     windows = list(redis_client.scan_iter("mm:login-failures:*"))
     assert windows and all(0 < redis_client.ttl(key) <= 300 for key in windows)
     redis_client.delete(*windows)  # the five minutes pass
-    assert logged_in(attempt(http, HOST_TOKEN, VENUE))
+    assert logged_in(attempt(http, PASSWORD, VENUE))
 
 
 def test_a_distributed_guesser_is_slowed_but_the_host_still_logs_in(http: TestClient) -> None:
@@ -113,9 +117,9 @@ def test_a_distributed_guesser_is_slowed_but_the_host_still_logs_in(http: TestCl
             waits.append(int(answer.headers["retry-after"]))
     assert len(waits) >= 35, waits
     assert waits == sorted(waits) and waits[-1] > waits[0], waits
-    braked = attempt(http, HOST_TOKEN, "198.51.100.50")  # the last guesser, even with the token
+    braked = attempt(http, PASSWORD, "198.51.100.50")  # the last guesser, even with the token
     assert braked.status_code == 429
-    assert logged_in(attempt(http, HOST_TOKEN, OFFICE))
+    assert logged_in(attempt(http, PASSWORD, OFFICE))
 
 
 def test_ipv6_guessers_are_braked_per_64_network(http: TestClient) -> None:
@@ -124,8 +128,8 @@ def test_ipv6_guessers_are_braked_per_64_network(http: TestClient) -> None:
         attempt(http, f"guess-{n}", f"2001:db8:5:7::{n + 1:x}").status_code for n in range(6)
     ]
     assert statuses == [403] * 5 + [429]
-    assert attempt(http, HOST_TOKEN, "2001:db8:5:7::99").status_code == 429
-    assert logged_in(attempt(http, HOST_TOKEN, "2001:db8:5:8::1"))
+    assert attempt(http, PASSWORD, "2001:db8:5:7::99").status_code == 429
+    assert logged_in(attempt(http, PASSWORD, "2001:db8:5:8::1"))
 
 
 # Server-side sessions -----------------------------------------------------------------------
@@ -161,16 +165,20 @@ def test_log_out_everywhere_ends_every_host_session(client_from: ClientFactory) 
     assert is_out(laptop)
 
 
-def test_a_new_host_token_ends_existing_sessions(
-    client_from: ClientFactory, settings: Settings
+def test_a_new_password_ends_existing_sessions(
+    client_from: ClientFactory, redis_client: redis.Redis
 ) -> None:
-    """(vi) Restarting with a new MACHMAL_HOST_TOKEN: old sessions no longer open anything."""
+    """(vi) A password set anew (a reset, or by its owner): old sessions open nothing,
+    also in another process, and neither does a copy of the old cookie."""
     host = client_from(OFFICE)
     log_in(host)
     copied = host.cookies["mm_host"]
-    rotated = client_from(OFFICE, host_token=SecretStr("rotated-host-token-" + "k3Vw9Zq1" * 3))
-    plant(rotated, "mm_host", copied)
-    assert is_out(rotated)
+    user = accounts.find_user(redis_client, OWNER_EMAIL)
+    assert user is not None
+    accounts.set_password(redis_client, user.id, "a whole new passphrase")
+    other_process = client_from(OFFICE)
+    plant(other_process, "mm_host", copied)
+    assert is_out(other_process)
     assert is_out(host)  # the record is gone, for every process
 
 
@@ -200,7 +208,8 @@ def test_the_cookie_is_a_random_id_stored_only_hashed(
     dump = repr(database(redis_client, lasting_only=False))
     assert sid not in dump and OFFICE not in dump
     record = redis_client.hgetall(records[0])
-    assert {"created", "seen", "address", "token"} <= set(record)
+    assert {"created", "seen", "address", "user", "generation"} <= set(record)
+    assert PASSWORD not in dump
 
 
 @pytest.mark.parametrize(("field", "age"), [("seen", 8 * 3600 + 60), ("created", 24 * 3600 + 60)])

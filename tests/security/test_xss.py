@@ -13,8 +13,8 @@ import redis
 from starlette.testclient import TestClient
 
 from duels import store, tournament
+from tests.accounts import log_in
 from tests.host.helpers import record_official_counts
-from tests.host.test_console import log_in
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'

@@ -143,9 +143,9 @@ def test_host_reviews_quarantine_include_and_exclude_are_idempotent_and_audited(
     audit = [fields for _, fields in redis_client.xrange(keys.audit(duel.cid))]  # type: ignore[union-attr]
     reviews = [a for a in audit if a["what"].startswith("quarantine_")]
     assert [(a["what"], a["why"], a["who"]) for a in reviews] == [
-        ("quarantine_include", "Venue Wi-Fi", "host"),
-        ("quarantine_include", "again", "host"),
-        ("quarantine_exclude", "Bot", "host"),
+        ("quarantine_include", "Venue Wi-Fi", "host token"),
+        ("quarantine_include", "again", "host token"),
+        ("quarantine_exclude", "Bot", "host token"),
     ]
     assert all(a["group"] == name and a["duel"] == duel.did and a["when"] for a in reviews)
 

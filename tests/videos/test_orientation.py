@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from duels import keys, videos
 from duels.records import Duel
-from tests.host.test_console import log_in
+from tests.accounts import log_in
 from tests.videos.conftest import League
 
 SIZES = {"home": (360, 640), "away": (640, 360)}  # portrait home, landscape away

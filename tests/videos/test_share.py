@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from duels import keys, videos
 from duels.records import Duel
 from duels.settings import Settings
-from tests.host.test_console import log_in
+from tests.accounts import log_in
 from tests.videos.conftest import League
 from voting import cards
 

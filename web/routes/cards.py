@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from duels import errors
+from duels import brand_images, branding, errors, keys, videos
 from duels.settings import Settings
 from voting import cards, share
 from web import caching
@@ -36,6 +37,7 @@ def card_file(request: Request, did: str, variant: cards.Variant) -> tuple[Path,
     settings: Settings = request.app.state.settings
     t = translator(settings.default_language)
     inputs = share.card_inputs(request.app.state.store, did, variant, settings.public_url, t)
+    inputs = _branded(request, inputs, did)
     digest = inputs.content_hash()
     folder = settings.data_dir / "cards" / did
     path = folder / f"{variant}-{digest}.png"
@@ -68,6 +70,18 @@ def card(did: str, variant: str, request: Request) -> Response:
     return caching.cached_file(
         request, path, "image/png", caching.IMMUTABLE if wanted else STABLE, f'"{digest}"'
     )
+
+
+def _branded(request: Request, inputs: cards.CardInputs, did: str) -> cards.CardInputs:
+    """The card in the competition's primary colour, with its logo."""
+    client = request.app.state.store
+    cid = client.hget(keys.duel(did), "competition")
+    if not cid:
+        return inputs
+    brand = branding.effective(client, str(cid))
+    folder = videos.media_dir(request.app.state.settings)
+    logo = brand_images.path_of(folder, brand.logo) if brand.logo else None
+    return replace(inputs, primary=brand.primary, logo=str(logo) if logo else "")
 
 
 def hashed_card_path(request: Request, did: str, variant: cards.Variant) -> str:

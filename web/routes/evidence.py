@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from voting import evidence
-from web.security import require_host
+from web.deps import Moderator
 
-router = APIRouter(tags=["host"], dependencies=[Depends(require_host)])
+router = APIRouter(tags=["host"])
 
 
 @router.get(
@@ -32,6 +32,6 @@ router = APIRouter(tags=["host"], dependencies=[Depends(require_host)])
         "401 without the host token, 404 `unknown_duel`."
     ),
 )
-def duel_evidence(did: str, request: Request) -> dict[str, Any]:
+def duel_evidence(did: str, request: Request, by: Moderator) -> dict[str, Any]:
     client: redis.Redis = request.app.state.store
     return evidence.duel_evidence(client, request.app.state.settings, did).public()

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from duels import admission, store
+from web.deps import Configurer
 from web.routes.host_console import _act
 
 router = APIRouter(prefix="/host", include_in_schema=False)
@@ -15,14 +16,16 @@ Field = Annotated[str, Form()]
 
 
 @router.post("/c/{cid}/admission")
-def set_competition_admission(request: Request, cid: str, csrf: Field, mode: Field) -> Response:
+def set_competition_admission(
+    request: Request, cid: str, csrf: Field, mode: Field, by: Configurer
+) -> Response:
     ready = request.app.state.settings.mail_ready
     return _act(
         request,
         csrf,
         f"/host/c/{cid}",
         lambda: admission.set_competition_mode(
-            request.app.state.store, cid, mode, mail_ready=ready
+            request.app.state.store, cid, mode, mail_ready=ready, actor=by.actor
         ),
         "admission_set",
     )
@@ -30,7 +33,7 @@ def set_competition_admission(request: Request, cid: str, csrf: Field, mode: Fie
 
 @router.post("/duels/{did}/admission")
 def set_duel_admission(
-    request: Request, did: str, csrf: Field, mode: Annotated[str, Form()] = ""
+    request: Request, did: str, csrf: Field, by: Configurer, mode: Annotated[str, Form()] = ""
 ) -> Response:
     client = request.app.state.store
     ready = request.app.state.settings.mail_ready
@@ -39,6 +42,6 @@ def set_duel_admission(
         request,
         csrf,
         back,
-        lambda: admission.set_duel_mode(client, did, mode, mail_ready=ready),
+        lambda: admission.set_duel_mode(client, did, mode, mail_ready=ready, actor=by.actor),
         "admission_set",
     )

@@ -1,17 +1,18 @@
-"""Host endpoints of API.md (bearer host token): set up, draw, open/close, advance."""
+"""Organiser endpoints of API.md (bearer host token or personal API key): set up, draw,
+open/close, advance. Each route names the permission it needs (web/deps.py)."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from duels import admission, store, tournament, views
+from duels import access, admission, errors, jury, organisations, store, tournament, views
 from duels.records import AdmissionMode, Duel
-from web.security import require_host
+from web.deps import Configurer, Juror, Reader, Runner
 
-router = APIRouter(tags=["host"], dependencies=[Depends(require_host)])
+router = APIRouter(tags=["host"])
 
 TieBreaker = Literal["jury", "fewer_quarantined", "seeded_draw"]
 
@@ -21,6 +22,11 @@ class CompetitionIn(BaseModel):
     slug: str | None = Field(default=None, max_length=63)
     audience_weight: float = Field(default=1.0, ge=0, le=1)
     tie_breakers: tuple[TieBreaker, ...] = ("jury", "fewer_quarantined", "seeded_draw")
+    organisation: str = Field(
+        default=organisations.DEFAULT,
+        max_length=40,
+        description="The organisation that owns it (you need the host or owner role there).",
+    )
     admission: AdmissionMode = Field(
         default="open",
         description="Who may vote: venue (scanned the stage screen's rotating code), codes "
@@ -101,15 +107,20 @@ def _duel_out(duel: Duel) -> dict[str, Any]:
 
 
 @router.post("/api/competitions", status_code=201, summary="Create a competition")
-def create_competition(body: CompetitionIn, request: Request) -> dict[str, Any]:
+def create_competition(body: CompetitionIn, request: Request, by: Configurer) -> dict[str, Any]:
+    client = _client(request)
+    organisations.get_organisation(client, body.organisation)
+    access.require_in_organisation(client, by, access.Permission.CONFIGURE, body.organisation)
     admission.check_mode_usable(body.admission, mail_ready=request.app.state.settings.mail_ready)
     competition = store.create_competition(
-        _client(request),
+        client,
         body.title,
         body.slug,
         audience_weight=body.audience_weight,
         tie_breakers=body.tie_breakers,
         admission=body.admission,
+        organisation=body.organisation,
+        actor=by.actor,
     )
     return competition.public()
 
@@ -119,10 +130,12 @@ def create_competition(body: CompetitionIn, request: Request) -> dict[str, Any]:
     summary="Set who may vote in the competition's duels that have not opened yet",
     description="409 `smtp_required` for `verified` in production without MACHMAL_SMTP_URL.",
 )
-def set_competition_admission(cid: str, body: AdmissionIn, request: Request) -> dict[str, Any]:
+def set_competition_admission(
+    cid: str, body: AdmissionIn, request: Request, by: Configurer
+) -> dict[str, Any]:
     settings = request.app.state.settings
     competition = admission.set_competition_mode(
-        _client(request), cid, body.mode or "open", mail_ready=settings.mail_ready
+        _client(request), cid, body.mode or "open", mail_ready=settings.mail_ready, actor=by.actor
     )
     return competition.public()
 
@@ -132,17 +145,19 @@ def set_competition_admission(cid: str, body: AdmissionIn, request: Request) -> 
     summary="Set who may vote in one duel (until it opens; null = the competition's mode)",
     description="409 `already_opened` once voting of the duel has opened.",
 )
-def set_duel_admission(did: str, body: AdmissionIn, request: Request) -> dict[str, Any]:
+def set_duel_admission(
+    did: str, body: AdmissionIn, request: Request, by: Configurer
+) -> dict[str, Any]:
     settings = request.app.state.settings
     duel = admission.set_duel_mode(
-        _client(request), did, body.mode or "", mail_ready=settings.mail_ready
+        _client(request), did, body.mode or "", mail_ready=settings.mail_ready, actor=by.actor
     )
     return _duel_out(duel)
 
 
 @router.post("/api/competitions/{cid}/companies", status_code=201, summary="Add a company")
-def add_company(cid: str, body: CompanyIn, request: Request) -> dict[str, Any]:
-    company, token = store.add_company(_client(request), cid, body.name)
+def add_company(cid: str, body: CompanyIn, request: Request, by: Configurer) -> dict[str, Any]:
+    company, token = store.add_company(_client(request), cid, body.name, actor=by.actor)
     settings = request.app.state.settings
     return {
         "id": company.id,
@@ -154,15 +169,15 @@ def add_company(cid: str, body: CompanyIn, request: Request) -> dict[str, Any]:
 
 
 @router.get("/api/competitions/{cid}/companies", summary="Companies of a competition")
-def list_companies(cid: str, request: Request) -> list[dict[str, Any]]:
+def list_companies(cid: str, request: Request, by: Reader) -> list[dict[str, Any]]:
     store.get_competition(_client(request), cid)
     return [{"id": c.id, "name": c.name} for c in store.list_companies(_client(request), cid)]
 
 
 @router.post("/api/competitions/{cid}/teams", status_code=201, summary="Add a team")
-def add_team(cid: str, body: TeamIn, request: Request) -> dict[str, Any]:
+def add_team(cid: str, body: TeamIn, request: Request, by: Configurer) -> dict[str, Any]:
     team = store.add_team(
-        _client(request), cid, body.company_id, body.name, body.trade, body.members
+        _client(request), cid, body.company_id, body.name, body.trade, body.members, actor=by.actor
     )
     return {
         "id": team.id,
@@ -175,7 +190,7 @@ def add_team(cid: str, body: TeamIn, request: Request) -> dict[str, Any]:
 
 
 @router.post("/api/competitions/{cid}/bracket", status_code=201, summary="Draw the bracket")
-def draw_bracket(cid: str, body: DrawIn, request: Request) -> dict[str, Any]:
+def draw_bracket(cid: str, body: DrawIn, request: Request, by: Runner) -> dict[str, Any]:
     tournament.draw(
         _client(request),
         cid,
@@ -184,12 +199,15 @@ def draw_bracket(cid: str, body: DrawIn, request: Request) -> dict[str, Any]:
         seed=body.seed,
         order=body.order,
         third_place=body.third_place,
+        actor=by.actor,
     )
     return views.bracket_view(_client(request), cid)
 
 
 @router.post("/api/duels/{did}/open", summary="Open voting")
-def open_voting(did: str, request: Request, body: OpenIn | None = None) -> dict[str, Any]:
+def open_voting(
+    did: str, request: Request, by: Runner, body: OpenIn | None = None
+) -> dict[str, Any]:
     body = body or OpenIn()
     duel = tournament.open_voting(
         _client(request),
@@ -198,49 +216,69 @@ def open_voting(did: str, request: Request, body: OpenIn | None = None) -> dict[
         show_results=body.show_results,
         require_videos=request.app.state.settings.require_approved_videos,
         mail_ready=request.app.state.settings.mail_ready,
+        actor=by.actor,
     )
     return _duel_out(duel)
 
 
 @router.post("/api/duels/{did}/close", summary="Close voting")
-def close_voting(did: str, request: Request, body: ReasonIn | None = None) -> dict[str, Any]:
+def close_voting(
+    did: str, request: Request, by: Runner, body: ReasonIn | None = None
+) -> dict[str, Any]:
     reason = body.reason if body else ""
-    return _duel_out(tournament.close_voting(_client(request), did, reason=reason))
+    return _duel_out(tournament.close_voting(_client(request), did, reason=reason, actor=by.actor))
 
 
 @router.post("/api/duels/{did}/challenge", summary="Set the duel's trade and challenge")
-def set_challenge(did: str, body: ChallengeIn, request: Request) -> dict[str, Any]:
-    return _duel_out(tournament.set_challenge(_client(request), did, body.trade, body.title))
+def set_challenge(did: str, body: ChallengeIn, request: Request, by: Configurer) -> dict[str, Any]:
+    duel = tournament.set_challenge(_client(request), did, body.trade, body.title, actor=by.actor)
+    return _duel_out(duel)
 
 
-@router.post("/api/duels/{did}/jury", summary="Set jury points")
-def set_jury(did: str, body: JuryIn, request: Request) -> dict[str, Any]:
-    return _duel_out(tournament.set_jury(_client(request), did, body.home, body.away))
+@router.post(
+    "/api/duels/{did}/jury",
+    summary="Jury points: a jury member's own points, or (owner, host token) the duel's",
+    description="A jury member may score only the duels assigned to them, until the duel "
+    "is decided (403 `not_your_duel`). Their points are kept per person; the duel's jury "
+    "points are the sum of all jury members'.",
+)
+def set_jury(did: str, body: JuryIn, request: Request, by: Juror) -> dict[str, Any]:
+    client = _client(request)
+    duel = store.get_duel(client, did)
+    if not access.may_judge(client, by, duel.competition, did):
+        raise errors.Forbidden("This duel is not assigned to you.", code="not_your_duel")
+    if by.user_id and not jury.scores_for_all(client, by, duel.competition):
+        return _duel_out(jury.submit(client, did, by, body.home, body.away))
+    return _duel_out(tournament.set_jury(client, did, body.home, body.away, actor=by.actor))
 
 
 @router.post("/api/duels/{did}/walkover", summary="Walkover (withdrawal, no video)")
-def walkover(did: str, body: WinnerIn, request: Request) -> dict[str, Any]:
-    return _duel_out(tournament.walkover(_client(request), did, body.winner, body.reason))
+def walkover(did: str, body: WinnerIn, request: Request, by: Runner) -> dict[str, Any]:
+    duel = tournament.walkover(_client(request), did, body.winner, body.reason, actor=by.actor)
+    return _duel_out(duel)
 
 
 @router.post("/api/duels/{did}/override", summary="Host decides, with a reason")
-def override(did: str, body: WinnerIn, request: Request) -> dict[str, Any]:
-    return _duel_out(tournament.override(_client(request), did, body.winner, body.reason))
+def override(did: str, body: WinnerIn, request: Request, by: Runner) -> dict[str, Any]:
+    duel = tournament.override(_client(request), did, body.winner, body.reason, actor=by.actor)
+    return _duel_out(duel)
 
 
 @router.post("/api/competitions/{cid}/advance", summary="Decide the round, create the next")
-def advance(cid: str, request: Request, body: AdvanceIn | None = None) -> dict[str, Any]:
+def advance(
+    cid: str, request: Request, by: Runner, body: AdvanceIn | None = None
+) -> dict[str, Any]:
     expected = body.round if body else None
-    tournament.advance(_client(request), cid, expected_round=expected)
+    tournament.advance(_client(request), cid, expected_round=expected, actor=by.actor)
     return views.bracket_view(_client(request), cid)
 
 
 @router.post("/api/competitions/{cid}/undo", summary="Undo the last bracket change")
-def undo(cid: str, body: ReasonIn, request: Request) -> dict[str, Any]:
-    tournament.undo(_client(request), cid, reason=body.reason)
+def undo(cid: str, body: ReasonIn, request: Request, by: Runner) -> dict[str, Any]:
+    tournament.undo(_client(request), cid, reason=body.reason, actor=by.actor)
     return views.bracket_view(_client(request), cid)
 
 
 @router.get("/api/competitions/{cid}/audit", summary="Audit log of host actions")
-def audit_log(cid: str, request: Request) -> list[dict[str, str]]:
+def audit_log(cid: str, request: Request, by: Reader) -> list[dict[str, str]]:
     return store.audit_log(_client(request), cid)

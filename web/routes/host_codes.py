@@ -7,21 +7,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, Field
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from duels import codes, errors, store
 from voting import codes as derived
 from voting import qr
-from web import host_session
 from web.csv_export import csv_download
+from web.deps import Configurer
 from web.routes.codes import code_book
-from web.routes.host_console import _act, _login_redirect, _page
-from web.security import require_host
+from web.routes.host_console import _act, _page
 
 router = APIRouter()
-_host = [Depends(require_host)]
 Action = Literal["revoke", "reactivate", "release"]
 CSV_COLUMNS = ("number", "code", "url", "state", "claimed", "voted_duels")
 SHEET_MAX_CARDS = 500
@@ -69,10 +67,14 @@ def _subject(request: Request, cid: str, ref: str) -> str:
     return book.subject(code)
 
 
-def _generate(request: Request, cid: str, count: int) -> codes.Generated:
+def _generate(request: Request, cid: str, count: int, actor: str) -> codes.Generated:
     book = code_book(request)
     return codes.generate(
-        request.app.state.store, cid, count, lambda number: book.subject_of(cid, number)
+        request.app.state.store,
+        cid,
+        count,
+        lambda number: book.subject_of(cid, number),
+        actor=actor,
     )
 
 
@@ -88,13 +90,12 @@ def _csv(rows: list[dict[str, Any]], cid: str) -> Response:
     "/api/competitions/{cid}/codes",
     status_code=201,
     tags=["host"],
-    dependencies=_host,
     summary="Generate more attendee codes (at most 5000 per call, 20000 per competition)",
     description="409 `too_many_codes`. `first`..`last` are the numbers used; a number whose "
     "code another code already has is skipped (`generated` may be smaller than `count`).",
 )
-def generate_codes(cid: str, body: CodesIn, request: Request) -> dict[str, int]:
-    made = _generate(request, cid, body.count)
+def generate_codes(cid: str, body: CodesIn, request: Request, by: Configurer) -> dict[str, int]:
+    made = _generate(request, cid, body.count, by.actor)
     return {
         "generated": made.generated,
         "total": made.total,
@@ -106,34 +107,34 @@ def generate_codes(cid: str, body: CodesIn, request: Request) -> dict[str, int]:
 @router.get(
     "/api/competitions/{cid}/codes",
     tags=["host"],
-    dependencies=_host,
     summary="Attendee codes with their use: claimed by a phone, duels voted in",
 )
-def list_codes(cid: str, request: Request) -> list[dict[str, Any]]:
+def list_codes(cid: str, request: Request, by: Configurer) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k != "url"} for row in _rows(request, cid)]
 
 
 @router.get(
     "/api/competitions/{cid}/codes.csv",
     tags=["host"],
-    dependencies=_host,
     summary="Attendee codes as CSV (number, code, url, state, claimed, voted_duels)",
     response_class=Response,
 )
-def codes_csv(cid: str, request: Request) -> Response:
+def codes_csv(cid: str, request: Request, by: Configurer) -> Response:
     return _csv(_rows(request, cid), cid)
 
 
 @router.post(
     "/api/competitions/{cid}/codes/{ref}/{action}",
     tags=["host"],
-    dependencies=_host,
     summary="revoke, reactivate or release one code (by number or the code itself)",
     description="revoke: the code votes nowhere any more; reactivate: undoes that; release: "
     "the phone holding it loses it and the code can be claimed again. 404 `unknown_code`.",
 )
-def code_action(cid: str, ref: str, action: Action, request: Request) -> dict[str, Any]:
-    record = ACTIONS[action](request.app.state.store, cid, _subject(request, cid, ref))
+def code_action(
+    cid: str, ref: str, action: Action, request: Request, by: Configurer
+) -> dict[str, Any]:
+    subject = _subject(request, cid, ref)
+    record = ACTIONS[action](request.app.state.store, cid, subject, actor=by.actor)
     return {"number": record.number, "state": record.state, "claimed": bool(record.voter)}
 
 
@@ -142,20 +143,22 @@ def code_action(cid: str, ref: str, action: Action, request: Request) -> dict[st
 
 @router.post("/host/c/{cid}/codes", include_in_schema=False)
 def generate_form(
-    request: Request, cid: str, csrf: Annotated[str, Form()], count: Annotated[str, Form()]
+    request: Request,
+    cid: str,
+    csrf: Annotated[str, Form()],
+    count: Annotated[str, Form()],
+    by: Configurer,
 ) -> Response:
     def action() -> None:
         if not count.strip().isdecimal() or len(count.strip()) > 6:
             raise errors.Invalid("Enter a number of codes.", code="invalid_count")
-        _generate(request, cid, int(count))
+        _generate(request, cid, int(count), by.actor)
 
     return _act(request, csrf, f"/host/c/{cid}", action, "codes_generated")
 
 
 @router.get("/host/c/{cid}/codes", include_in_schema=False)
-def codes_page(request: Request, cid: str, q: str = "") -> HTMLResponse:
-    if not host_session.is_logged_in(request):
-        return _login_redirect()  # type: ignore[return-value]
+def codes_page(request: Request, cid: str, by: Configurer, q: str = "") -> HTMLResponse:
     client = request.app.state.store
     competition = store.get_competition(client, cid)
     listed = codes.usage(client, cid)
@@ -182,30 +185,28 @@ def codes_page(request: Request, cid: str, q: str = "") -> HTMLResponse:
 
 @router.post("/host/c/{cid}/codes/{ref}/{action}", include_in_schema=False)
 def code_action_form(
-    request: Request, cid: str, ref: str, action: str, csrf: Annotated[str, Form()]
+    request: Request, cid: str, ref: str, action: str, csrf: Annotated[str, Form()], by: Configurer
 ) -> Response:
     back = f"/host/c/{cid}/codes"
     if action not in ACTIONS:
         return RedirectResponse(f"{back}?error=unknown_action", status_code=303)
     return _act(
         request, csrf, back,
-        lambda: ACTIONS[action](request.app.state.store, cid, _subject(request, cid, ref)),
+        lambda: ACTIONS[action](
+            request.app.state.store, cid, _subject(request, cid, ref), actor=by.actor
+        ),
         DONE[action],
     )  # fmt: skip
 
 
 @router.get("/host/c/{cid}/codes.csv", include_in_schema=False)
-def codes_csv_download(request: Request, cid: str) -> Response:
-    if not host_session.is_logged_in(request):
-        return _login_redirect()
+def codes_csv_download(request: Request, cid: str, by: Configurer) -> Response:
     return _csv(_rows(request, cid), cid)
 
 
 @router.get("/host/c/{cid}/codes/sheet", include_in_schema=False)
-def sheet(request: Request, cid: str) -> HTMLResponse:
+def sheet(request: Request, cid: str, by: Configurer) -> HTMLResponse:
     """Printable A4 sheets: 2 x 5 cards a page, each with the code and its QR."""
-    if not host_session.is_logged_in(request):
-        return _login_redirect()  # type: ignore[return-value]
     client = request.app.state.store
     competition = store.get_competition(client, cid)
     first = _int_param(request, "from", 1)

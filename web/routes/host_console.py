@@ -12,11 +12,23 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from duels import (
+    access,
+    codes,
+    errors,
+    keys,
+    organisations,
+    screens,
+    store,
+    tournament,
+    videos,
+    views,
+)
 from duels import admission as admission_modes
-from duels import codes, errors, keys, screens, store, tournament, videos, views
 from voting import evidence
 from web import host_session
 from web.csv_export import csv_download
+from web.deps import Configurer, Moderator, Person, Reader, Runner
 from web.responses import JSONResponse
 from web.templating import render
 from workers import tally
@@ -76,17 +88,26 @@ def login_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/login")
-def login(request: Request, token: Field, csrf: Field) -> Response:
+def login(
+    request: Request,
+    email: Field,
+    password: Field,
+    csrf: Field,
+    code: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
     response = RedirectResponse("/host", status_code=303)
+    filled = {"email": email[:254], "ask_code": bool(code)}
     try:
         host_session.check_csrf(request, csrf)
-        host_session.log_in(request, response, token.strip())
+        host_session.log_in(request, response, email, password, code)
     except errors.Throttled as exc:
-        page = _render_with_csrf(request, "host/login.html", {"error": exc.code}, 429)
+        page = _render_with_csrf(request, "host/login.html", {"error": exc.code, **filled}, 429)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     except errors.DomainError as exc:
-        return _render_with_csrf(request, "host/login.html", {"error": exc.code}, 403)
+        if exc.code in ("totp_required", "totp_invalid"):
+            filled["ask_code"] = True
+        return _render_with_csrf(request, "host/login.html", {"error": exc.code, **filled}, 403)
     return response
 
 
@@ -111,9 +132,13 @@ def logout_everywhere(request: Request, csrf: Field) -> Response:
 
 
 @router.get("")
-async def index(request: Request) -> HTMLResponse:
-    competitions = await store.list_competitions(request.app.state.redis)
-    return _page(request, "host/index.html", {"competitions": competitions})
+def index(request: Request, user: Person) -> HTMLResponse:
+    client = request.app.state.store
+    listed = organisations.console_index(client, user.id)
+    roles = set(organisations.scopes_of(client, user.id).values())
+    if roles == {access.Role.JURY}:
+        return RedirectResponse("/host/jury", status_code=303)  # type: ignore[return-value]
+    return _page(request, "host/index.html", {"user": user, **listed})
 
 
 @router.post("/competitions")
@@ -121,18 +146,24 @@ def create_competition(
     request: Request,
     csrf: Field,
     title: Field,
+    by: Configurer,
     audience_weight: Annotated[float, Form()] = 1.0,
     admission: Annotated[str, Form()] = "venue",
+    organisation: Annotated[str, Form(max_length=40)] = organisations.DEFAULT,
 ) -> Response:
     created: dict[str, str] = {}
 
     def action() -> None:
+        client = request.app.state.store
+        organisations.get_organisation(client, organisation)
+        access.require_in_organisation(client, by, access.Permission.CONFIGURE, organisation)
         weight = min(max(audience_weight, 0.0), 1.0)
         mode = admission_modes.parse_mode(admission)
         admission_modes.check_mode_usable(mode, mail_ready=request.app.state.settings.mail_ready)
         created["id"] = store.create_competition(
-            request.app.state.store, title, audience_weight=weight, admission=mode
-        ).id
+            client, title, audience_weight=weight, admission=mode, organisation=organisation,
+            actor=by.actor,
+        ).id  # fmt: skip
 
     response = _act(request, csrf, "/host", action, "competition_created")
     if "id" in created:
@@ -141,9 +172,7 @@ def create_competition(
 
 
 @router.get("/c/{cid}")
-def competition_page(request: Request, cid: str) -> HTMLResponse:
-    if not host_session.is_logged_in(request):
-        return _login_redirect()  # type: ignore[return-value]
+def competition_page(request: Request, cid: str, by: Reader) -> HTMLResponse:
     client = request.app.state.store
     competition = store.get_competition(client, cid)
     issued = host_session.take_once(request, cid)
@@ -171,6 +200,7 @@ def competition_page(request: Request, cid: str) -> HTMLResponse:
             "new_screen_key": issued.get("screen", ""),
             "screens": screens.list_screens(client, cid),
             "code_summary": codes.summary(client, cid),
+            "can": access.permissions(client, by, cid),
         },
     )
 
@@ -211,9 +241,9 @@ def _issue_once(
 
 
 @router.post("/c/{cid}/companies")
-def add_company(request: Request, cid: str, csrf: Field, name: Field) -> Response:
+def add_company(request: Request, cid: str, csrf: Field, name: Field, by: Configurer) -> Response:
     def issue() -> str:
-        return store.add_company(request.app.state.store, cid, name)[1]
+        return store.add_company(request.app.state.store, cid, name, actor=by.actor)[1]
 
     return _issue_once(request, csrf, cid, issue, "company_added", "invite")
 
@@ -221,19 +251,21 @@ def add_company(request: Request, cid: str, csrf: Field, name: Field) -> Respons
 @router.post("/c/{cid}/teams")
 def add_team(
     request: Request, cid: str, csrf: Field, company_id: Field, name: Field, trade: Field,
-    members: Annotated[str, Form()] = "",
+    by: Configurer, members: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
     first_names = tuple(m.strip() for m in members.split(",") if m.strip())
     return _act(
         request, csrf, f"/host/c/{cid}",
-        lambda: store.add_team(request.app.state.store, cid, company_id, name, trade, first_names),
+        lambda: store.add_team(
+            request.app.state.store, cid, company_id, name, trade, first_names, actor=by.actor
+        ),
         "team_added",
     )  # fmt: skip
 
 
 @router.post("/c/{cid}/draw")
 def draw(
-    request: Request, cid: str, csrf: Field, format: Field, seeding: Field,
+    request: Request, cid: str, csrf: Field, format: Field, seeding: Field, by: Runner,
     seed: Annotated[str, Form()] = "", order: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
     def action() -> None:
@@ -242,7 +274,7 @@ def draw(
         tournament.draw(
             request.app.state.store, cid, format=format, seeding=seeding,
             seed=int(seed) if seed.strip() else None,
-            order=[o.strip() for o in order.split(",") if o.strip()] or None,
+            order=[o.strip() for o in order.split(",") if o.strip()] or None, actor=by.actor,
         )  # fmt: skip
 
     return _act(request, csrf, f"/host/c/{cid}", action, "drawn")
@@ -250,7 +282,7 @@ def draw(
 
 @router.post("/duels/{did}/open")
 def open_duel(
-    request: Request, did: str, csrf: Field, closes_at: Annotated[str, Form()] = ""
+    request: Request, did: str, csrf: Field, by: Runner, closes_at: Annotated[str, Form()] = ""
 ) -> Response:
     client = request.app.state.store
     back = _competition_page_of(client, did)
@@ -260,44 +292,49 @@ def open_duel(
         end = _parse_local_time(closes_at) if closes_at.strip() else None
         tournament.open_voting(
             client, did, closes_at=end, require_videos=require_videos,
-            mail_ready=request.app.state.settings.mail_ready,
+            mail_ready=request.app.state.settings.mail_ready, actor=by.actor,
         )  # fmt: skip
 
     return _act(request, csrf, back, action, "voting_opened")
 
 
 @router.post("/duels/{did}/close")
-def close_duel(request: Request, did: str, csrf: Field) -> Response:
-    client = request.app.state.store
-    back = _competition_page_of(client, did)
-    return _act(request, csrf, back, lambda: tournament.close_voting(client, did), "voting_closed")
-
-
-@router.post("/duels/{did}/walkover")
-def walkover(request: Request, did: str, csrf: Field, winner: Field, reason: Field) -> Response:
+def close_duel(request: Request, did: str, csrf: Field, by: Runner) -> Response:
     client = request.app.state.store
     back = _competition_page_of(client, did)
     return _act(
-        request, csrf, back, lambda: tournament.walkover(client, did, winner, reason), "walkover"
-    )
+        request, csrf, back, lambda: tournament.close_voting(client, did, actor=by.actor),
+        "voting_closed",
+    )  # fmt: skip
+
+
+@router.post("/duels/{did}/walkover")
+def walkover(
+    request: Request, did: str, csrf: Field, winner: Field, reason: Field, by: Runner
+) -> Response:
+    client = request.app.state.store
+    back = _competition_page_of(client, did)
+    return _act(
+        request, csrf, back,
+        lambda: tournament.walkover(client, did, winner, reason, actor=by.actor), "walkover",
+    )  # fmt: skip
 
 
 @router.post("/duels/{did}/videos/{team_id}/approve")
-def approve_video(request: Request, did: str, team_id: str, csrf: Field) -> Response:
+def approve_video(request: Request, did: str, team_id: str, csrf: Field, by: Moderator) -> Response:
     client = request.app.state.store
     back = _competition_page_of(client, did)
     directory = videos.media_dir(request.app.state.settings)
     return _act(
         request, csrf, back,
-        lambda: videos.approve(client, did, team_id, directory=directory), "video_approved",
+        lambda: videos.approve(client, did, team_id, directory=directory, actor=by.actor),
+        "video_approved",
     )  # fmt: skip
 
 
 @router.get("/duels/{did}/videos/{team_id}/original")
-def original_video(request: Request, did: str, team_id: str) -> Response:
-    """The uploaded original as the company sent it: a download for the host only."""
-    if not host_session.is_logged_in(request):
-        return _login_redirect()
+def original_video(request: Request, did: str, team_id: str, by: Moderator) -> Response:
+    """The uploaded original as the company sent it: a download for moderators only."""
     name, media_type = videos.original_of(request.app.state.store, did, team_id)
     path = videos.media_dir(request.app.state.settings) / name
     if not path.is_file():
@@ -306,18 +343,19 @@ def original_video(request: Request, did: str, team_id: str) -> Response:
 
 
 @router.post("/duels/{did}/videos/{team_id}/reject")
-def reject_video(request: Request, did: str, team_id: str, csrf: Field, reason: Field) -> Response:
+def reject_video(
+    request: Request, did: str, team_id: str, csrf: Field, reason: Field, by: Moderator
+) -> Response:
     client = request.app.state.store
     back = _competition_page_of(client, did)
     return _act(
-        request, csrf, back, lambda: videos.reject(client, did, team_id, reason), "video_rejected"
-    )
+        request, csrf, back,
+        lambda: videos.reject(client, did, team_id, reason, actor=by.actor), "video_rejected",
+    )  # fmt: skip
 
 
 @router.get("/duels/{did}/quarantine")
-def quarantine_page(request: Request, did: str) -> HTMLResponse:
-    if not host_session.is_logged_in(request):
-        return _login_redirect()  # type: ignore[return-value]
+def quarantine_page(request: Request, did: str, by: Moderator) -> HTMLResponse:
     client = request.app.state.store
     duel = store.get_duel(client, did)
     groups = [group.public() for group in tally.quarantine_groups(client, did)]
@@ -327,7 +365,7 @@ def quarantine_page(request: Request, did: str) -> HTMLResponse:
 @router.post("/duels/{did}/quarantine/{group}/{verdict}")
 def review_quarantine(
     request: Request, did: str, group: str, verdict: str, csrf: Field, reason: Field,
-    back_to: Annotated[str, Form(alias="back")] = "",
+    by: Moderator, back_to: Annotated[str, Form(alias="back")] = "",
 ) -> Response:  # fmt: skip
     client = request.app.state.store
     page = "evidence" if back_to == "evidence" else "quarantine"
@@ -337,16 +375,14 @@ def review_quarantine(
     return _act(
         request, csrf, back,
         lambda: tally.review_quarantine(
-            client, did, group, include=verdict == "include", reason=reason
+            client, did, group, include=verdict == "include", reason=reason, actor=by.actor
         ),
         f"quarantine_{verdict}d",
     )  # fmt: skip
 
 
 @router.get("/c/{cid}/advance")
-def advance_page(request: Request, cid: str) -> Response:
-    if not host_session.is_logged_in(request):
-        return _login_redirect()
+def advance_page(request: Request, cid: str, by: Runner) -> Response:
     client = request.app.state.store
     try:
         decisions = tournament.preview_advance(client, cid)
@@ -368,19 +404,23 @@ TIE_DECIDERS = ("jury", "fewer_quarantined", "draw")
 
 
 @router.post("/c/{cid}/advance")
-def advance(request: Request, cid: str, csrf: Field, round: Annotated[int, Form()]) -> Response:
+def advance(
+    request: Request, cid: str, csrf: Field, round: Annotated[int, Form()], by: Runner
+) -> Response:
     return _act(
         request, csrf, f"/host/c/{cid}",
-        lambda: tournament.advance(request.app.state.store, cid, expected_round=round),
+        lambda: tournament.advance(
+            request.app.state.store, cid, expected_round=round, actor=by.actor
+        ),
         "advanced",
     )  # fmt: skip
 
 
 @router.post("/c/{cid}/undo")
-def undo(request: Request, cid: str, csrf: Field, reason: Field) -> Response:
+def undo(request: Request, cid: str, csrf: Field, reason: Field, by: Runner) -> Response:
     return _act(
         request, csrf, f"/host/c/{cid}",
-        lambda: tournament.undo(request.app.state.store, cid, reason=reason),
+        lambda: tournament.undo(request.app.state.store, cid, reason=reason, actor=by.actor),
         "undone",
     )  # fmt: skip
 
@@ -389,16 +429,12 @@ def undo(request: Request, cid: str, csrf: Field, reason: Field) -> Response:
 
 
 @router.get("/c/{cid}/results.json")
-def export_json(request: Request, cid: str) -> Response:
-    if not host_session.is_logged_in(request):
-        return _login_redirect()
+def export_json(request: Request, cid: str, by: Reader) -> Response:
     return JSONResponse(_results(request, cid), headers=_download(f"ergebnisse-{cid}.json"))
 
 
 @router.get("/c/{cid}/results.csv")
-def export_csv(request: Request, cid: str) -> Response:
-    if not host_session.is_logged_in(request):
-        return _login_redirect()
+def export_csv(request: Request, cid: str, by: Reader) -> Response:
     rows = _results(request, cid)
     for row in rows:
         row["refused_by_code"] = evidence.refused_text(row["refused_by_code"])
@@ -407,10 +443,8 @@ def export_csv(request: Request, cid: str) -> Response:
 
 
 @router.get("/c/{cid}/posters")
-def posters(request: Request, cid: str) -> HTMLResponse:
+def posters(request: Request, cid: str, by: Reader) -> HTMLResponse:
     client = request.app.state.store
-    if not host_session.is_logged_in(request):
-        return _login_redirect()  # type: ignore[return-value]
     view = views.bracket_view(client, cid)
     asked = request.query_params.get("round", "")
     number = int(asked) if asked.isdecimal() and len(asked) < 6 else view["round"] or 1

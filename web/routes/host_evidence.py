@@ -11,8 +11,8 @@ from starlette.responses import HTMLResponse
 
 from voting import evidence
 from voting.timeline import Bucket
-from web.host_session import is_logged_in
-from web.routes.host_console import EVENT_TIMEZONE, _login_redirect, _page
+from web.deps import Moderator
+from web.routes.host_console import EVENT_TIMEZONE, _page
 
 router = APIRouter(prefix="/host", include_in_schema=False)
 
@@ -41,9 +41,7 @@ class Bar:
 
 
 @router.get("/duels/{did}/evidence")
-def evidence_page(request: Request, did: str) -> HTMLResponse:
-    if not is_logged_in(request):
-        return _login_redirect()  # type: ignore[return-value]
+def evidence_page(request: Request, did: str, by: Moderator) -> HTMLResponse:
     found = evidence.duel_evidence(request.app.state.store, request.app.state.settings, did)
     duel = found.duel
     names = dict(zip(duel.teams, (duel.home_name, duel.away_name), strict=False))

@@ -12,16 +12,14 @@ from starlette.responses import HTMLResponse
 
 from duels import errors, store, videos
 from voting.page import orientation
-from web.host_session import is_logged_in
-from web.routes.host_console import _login_redirect, _page
+from web.deps import Reader
+from web.routes.host_console import _page
 
 router = APIRouter(prefix="/host", include_in_schema=False)
 
 
 @router.get("/duels/{did}/videos/{team}/preview")
-def video_preview(request: Request, did: str, team: str) -> HTMLResponse:
-    if not is_logged_in(request):
-        return _login_redirect()  # type: ignore[return-value]
+def video_preview(request: Request, did: str, team: str, by: Reader) -> HTMLResponse:
     client = request.app.state.store
     duel = store.get_duel(client, did)
     video = videos.get_video(client, did, team) if team in (duel.home, duel.away) else None

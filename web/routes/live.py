@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, Response
 
 from duels import errors, keys, store, views
 from duels.records import counts_public
-from web import link_preview
+from web import branding, link_preview
 from web.broadcast import EventStream, valid_event_id
 from web.routes.live_videos import duel_videos_page
 from web.templating import render
@@ -80,6 +80,7 @@ async def live_page(cid: str, request: Request, mode: str = "", duel: str = "") 
         live_board, request.app.state.store, cid, request.app.state.settings.public_url
     )
     context = {**_context(board, mode), **link_preview.live_context(request, board)}
+    context["brand"] = await branding.context_async(request, cid)
     return render(request, "live.html", context)
 
 

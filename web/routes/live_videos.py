@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 
 from duels import errors
 from voting.page import load_duel
+from web import branding
 from web.templating import render
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -31,5 +32,6 @@ async def duel_videos_page(request: Request, cid: str, did: str, projector: bool
             "projector": projector,
             "show_qr": view.status == "voting" and view.admission != "venue",
             "vote_url": f"{request.app.state.settings.public_url.rstrip('/')}/vote/{did}",
+            "brand": await branding.context_async(request, cid),
         },
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
-from duels import store
+from duels import organisations, store
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -14,4 +15,6 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 async def index(request: Request) -> HTMLResponse:
     competitions = await store.list_competitions(request.app.state.redis)
-    return render(request, "index.html", {"competitions": competitions})
+    listed = await run_in_threadpool(organisations.list_organisations, request.app.state.store)
+    context = {"competitions": competitions, "organisations": listed}
+    return render(request, "index.html", context)

@@ -19,27 +19,27 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from duels import errors, store, videos
+from duels import company_invites, errors, store, videos
 from duels.records import Company
 from duels.settings import Settings
 from web import caching
+from web.deps import Configurer, Moderator, Reader
 from web.errors import error_body, status_for
 from web.i18n import pick_language, translator
 from web.responses import JSONResponse
-from web.security import bearer_token, require_host
+from web.security import bearer_token
 from web.templating import render
-from workers import media_jobs
+from workers import company_mail, media_jobs
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-host_only = [Depends(require_host)]
 
 # Multipart framing around the file (boundaries, part headers, small fields).
 MULTIPART_SLACK = 64 * 1024
@@ -88,13 +88,12 @@ class RejectIn(BaseModel):
 
 @router.post(
     "/api/competitions/{cid}/companies/{company_id}/invite",
-    tags=["host"], dependencies=host_only, summary="New invite link (the old one stops working)",
+    tags=["host"], summary="New invite link (the old one stops working)",
 )  # fmt: skip
-def rotate_invite(cid: str, company_id: str, request: Request) -> dict[str, Any]:
+def rotate_invite(cid: str, company_id: str, request: Request, by: Configurer) -> dict[str, Any]:
     client = request.app.state.store
-    token = store.rotate_invite(client, cid, company_id)
+    token = store.rotate_invite(client, cid, company_id, actor=by.actor)
     company = store.get_company(client, cid, company_id)
-    store.audit(client, cid, "host", "rotate_invite", company=company_id)
     return {
         "id": company.id,
         "name": company.name,
@@ -105,38 +104,38 @@ def rotate_invite(cid: str, company_id: str, request: Request) -> dict[str, Any]
 
 
 @router.post(
-    "/api/duels/{did}/deadline", tags=["host"], dependencies=host_only,
-    summary="Set the video submission deadline",
+    "/api/duels/{did}/deadline", tags=["host"], summary="Set the video submission deadline",
 )  # fmt: skip
-def set_deadline(did: str, body: DeadlineIn, request: Request) -> dict[str, Any]:
-    duel = videos.set_deadline(request.app.state.store, did, body.submit_until)
+def set_deadline(did: str, body: DeadlineIn, request: Request, by: Configurer) -> dict[str, Any]:
+    client = request.app.state.store
+    duel = videos.set_deadline(client, did, body.submit_until, actor=by.actor)
+    company_mail.schedule_reminder(request.app.state.settings, client, did)
     return {"id": duel.id, "submit_until": videos.deadline_of(duel)}
 
 
 @router.get(
-    "/api/competitions/{cid}/videos", tags=["host"], dependencies=host_only,
-    summary="Video submissions per duel side",
+    "/api/competitions/{cid}/videos", tags=["host"], summary="Video submissions per duel side",
 )  # fmt: skip
 def list_videos(
-    cid: str, request: Request, round: int | None = Query(default=None, ge=1)
+    cid: str, request: Request, by: Reader, round: int | None = Query(default=None, ge=1)
 ) -> list[dict[str, Any]]:
     return videos.submissions(request.app.state.store, cid, round)
 
 
 @router.post(
-    "/api/duels/{did}/videos/{team_id}/approve", tags=["host"], dependencies=host_only,
-    summary="Approve a team's video",
+    "/api/duels/{did}/videos/{team_id}/approve", tags=["host"], summary="Approve a team's video",
 )  # fmt: skip
-def approve_video(did: str, team_id: str, request: Request) -> dict[str, Any]:
+def approve_video(did: str, team_id: str, request: Request, by: Moderator) -> dict[str, Any]:
     directory = videos.media_dir(request.app.state.settings)
-    return videos.approve(request.app.state.store, did, team_id, directory=directory).public()
+    client = request.app.state.store
+    return videos.approve(client, did, team_id, directory=directory, actor=by.actor).public()
 
 
 @router.get(
-    "/api/duels/{did}/videos/{team_id}/original", tags=["host"], dependencies=host_only,
-    summary="Download the team's uploaded original (hosts only)",
+    "/api/duels/{did}/videos/{team_id}/original", tags=["host"],
+    summary="Download the team's uploaded original (moderators)",
 )  # fmt: skip
-def original_video(did: str, team_id: str, request: Request) -> Response:
+def original_video(did: str, team_id: str, request: Request, by: Moderator) -> Response:
     name, media_type = videos.original_of(request.app.state.store, did, team_id)
     path = videos.media_dir(request.app.state.settings) / name
     if not path.is_file():
@@ -150,11 +149,14 @@ def original_video(did: str, team_id: str, request: Request) -> Response:
 
 
 @router.post(
-    "/api/duels/{did}/videos/{team_id}/reject", tags=["host"], dependencies=host_only,
+    "/api/duels/{did}/videos/{team_id}/reject", tags=["host"],
     summary="Reject a team's video, with a reason the company sees",
 )  # fmt: skip
-def reject_video(did: str, team_id: str, body: RejectIn, request: Request) -> dict[str, Any]:
-    return videos.reject(request.app.state.store, did, team_id, body.reason).public()
+def reject_video(
+    did: str, team_id: str, body: RejectIn, request: Request, by: Moderator
+) -> dict[str, Any]:
+    client = request.app.state.store
+    return videos.reject(client, did, team_id, body.reason, actor=by.actor).public()
 
 
 # Company: submission ----------------------------------------------------------------
@@ -477,6 +479,7 @@ def portal_page(token: str, request: Request) -> Response:
     company = store.company_for_token(request.app.state.store, token)
     if company is None:
         return _invalid_invite(request)
+    company_invites.note_opened(request.app.state.store, company)
     return _portal(request, token, company)
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from duels import errors, keys
 from voting import qr
 from voting.page import DuelView, load_duel
+from web import branding
 from web.templating import render
 
 router = APIRouter(tags=["audience"])
@@ -62,6 +63,7 @@ async def poster(did: str, request: Request) -> Response:
     public_url = request.app.state.settings.public_url
     venue = await _needs_screen(request.app.state.redis, duel)
     context = {"duel": duel, "short_url": qr.short_url(public_url, did), "venue": venue}
+    context["brand"] = await branding.context_async(request, duel.competition)
     return render(request, "poster.html", context)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from duels import screens
-from web.security import require_host
+from web.deps import Configurer
 
-router = APIRouter(tags=["host"], dependencies=[Depends(require_host)])
+router = APIRouter(tags=["host"])
 
 
 class ScreenIn(BaseModel):
@@ -35,8 +35,8 @@ def screen_url(public_url: str, key: str) -> str:
         "are returned only now (the key is stored hashed). 404 `unknown_competition`."
     ),
 )
-def issue_screen(cid: str, body: ScreenIn, request: Request) -> dict[str, Any]:
-    screen, key = screens.issue_screen(request.app.state.store, cid, body.name)
+def issue_screen(cid: str, body: ScreenIn, request: Request, by: Configurer) -> dict[str, Any]:
+    screen, key = screens.issue_screen(request.app.state.store, cid, body.name, actor=by.actor)
     public_url = request.app.state.settings.public_url
     return {"id": screen.id, "name": screen.name, "key": key, "url": screen_url(public_url, key)}
 
@@ -46,7 +46,7 @@ def issue_screen(cid: str, body: ScreenIn, request: Request) -> dict[str, Any]:
     summary="The competition's stage screens (without their keys)",
     description="`revoked_at` is set for revoked screens. 404 `unknown_competition`.",
 )
-def list_screens(cid: str, request: Request) -> list[dict[str, Any]]:
+def list_screens(cid: str, request: Request, by: Configurer) -> list[dict[str, Any]]:
     return [screen.public() for screen in screens.list_screens(request.app.state.store, cid)]
 
 
@@ -58,5 +58,6 @@ def list_screens(cid: str, request: Request) -> list[dict[str, Any]]:
         "revoking twice is no change. 404 `unknown_screen`."
     ),
 )
-def revoke_screen(cid: str, screen_id: str, request: Request) -> dict[str, Any]:
-    return screens.revoke_screen(request.app.state.store, cid, screen_id).public()
+def revoke_screen(cid: str, screen_id: str, request: Request, by: Configurer) -> dict[str, Any]:
+    client = request.app.state.store
+    return screens.revoke_screen(client, cid, screen_id, actor=by.actor).public()

@@ -19,6 +19,7 @@ from duels import errors, screens, store
 from duels.records import Competition, Duel
 from voting import qr
 from voting.admission import PRESENCE_PARAM, AdmissionSecrets
+from web import branding
 from web.responses import JSONResponse
 from web.routes.vote import ingest_for
 from web.templating import render
@@ -116,6 +117,7 @@ async def screen_page(key: str, request: Request) -> Response:
         "next_in": round(next_in, 2),
         # Without JavaScript: reload right after the code changes.
         "refresh": max(1, math.ceil(next_in)),
+        "brand": await branding.context_async(request, running.competition.id),
     }
     response = render(request, "screen.html", context)
     response.headers.update(_NO_STORE)

@@ -12,7 +12,7 @@ from voting.admission import ADMISSION_COOKIE, PRESENCE_PARAM
 from voting.ingest import VoteIngest, record_new_voter
 from voting.page import load_duel, mark_present, voter_state
 from voting.tokens import VOTER_COOKIE, new_voter_id
-from web import link_preview, metrics
+from web import branding, link_preview, metrics
 from web.audience import client_ip, form_text, read_audience_form, set_voter_cookie
 from web.routes.vote import MAX_TEAM_ID_CHARS, _ballot, _invalid_body, cast, ingest_for
 from web.templating import render
@@ -131,6 +131,7 @@ async def _render_page(
         "show_counts": duel.show_results and (voter.voted or status == "counted"),
         "counts": counts,
         "total": total,
+        "brand": await branding.context_async(request, duel.competition),
         **link_preview.duel_context(request, duel),
     }
     response = render(request, "vote.html", context, status_code=status_code)
