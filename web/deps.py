@@ -19,7 +19,7 @@ import redis
 from fastapi import Depends, Request
 
 from duels import accounts, api_keys, errors, keys
-from duels.access import Permission, Principal, permissions, require
+from duels.access import Permission, Principal, permissions, require, require_in_organisation
 from web import host_session
 from web.security import bearer_token
 
@@ -76,12 +76,17 @@ def competition_in_path(request: Request) -> str | None:
 
 
 def allow(permission: Permission) -> Callable[[Request], Principal]:
-    """A dependency: the caller, who must hold ``permission`` for the path's competition
-    (without one in the path: in any organisation they belong to)."""
+    """A dependency: the caller, who must hold ``permission`` for the path's organisation
+    (``oid``) or competition (``cid``, the duel's for ``did``); with neither in the path, in
+    any organisation they belong to."""
 
     def dependency(request: Request) -> Principal:
         principal = signed_in(request)
-        require(request.app.state.store, principal, permission, competition_in_path(request))
+        client = request.app.state.store
+        if "oid" in request.path_params:  # an organisation's own page: its role counts
+            require_in_organisation(client, principal, permission, str(request.path_params["oid"]))
+        else:
+            require(client, principal, permission, competition_in_path(request))
         return principal
 
     dependency.permission = permission  # type: ignore[attr-defined]

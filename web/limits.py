@@ -15,17 +15,21 @@ refused without the host token before this reads a byte (web/host_guard.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 
+import anyio.to_thread
 import orjson
+import redis.exceptions
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.host_session import SESSION_COOKIE
+from web.host_session import SESSION_COOKIE, is_logged_in
 
 _STREAMED = re.compile(r"^/(?:api/duels/[^/]+/videos|company/[^/]+/upload/[^/]+)$")
 # Console logo uploads (web/routes/host_branding.py) are read whole too, with room for a
-# 2 MB image and its multipart framing, when they carry a console session cookie (checked
-# by the console guard after the read; without one, the normal limit applies).
+# 2 MB image and its multipart framing, for a live console session only (looked up before
+# a byte is read; a forged or missing cookie gets the normal limit).
 _IMAGES = re.compile(r"^/host/[co]/[^/]+/branding/(?:logo|sponsors)$")
 _SESSION = re.compile(rb"(?:^|;)\s*" + SESSION_COOKIE.encode() + rb"=[^;\s]")
 IMAGE_BODY_BYTES = 2 * 1024 * 1024 + 64 * 1024
@@ -57,7 +61,9 @@ class BodyLimits:
         headers = dict(scope["headers"])
         limit = self.max_bytes
         if _IMAGES.match(scope["path"]) and _SESSION.search(headers.get(b"cookie", b"")):
-            limit = IMAGE_BODY_BYTES
+            with contextlib.suppress(redis.exceptions.RedisError):
+                live = await anyio.to_thread.run_sync(is_logged_in, Request(scope))
+                limit = IMAGE_BODY_BYTES if live else limit
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await refuse(send, 413, "too_large", "The request body is too large.")

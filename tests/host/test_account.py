@@ -71,6 +71,22 @@ def test_password_change_ends_the_other_sessions_and_keeps_this_one(client: Test
     assert log_in_form(fresh, OWNER_EMAIL, NEW_PASSWORD).status_code == 303
 
 
+def test_a_stolen_session_cannot_guess_the_current_password_freely(client: TestClient) -> None:
+    """The password form has the login's brake: five wrong guesses lock the address, and
+    then even the right password waits."""
+    log_in(client)
+    answers = [
+        _post(client, "/host/account/password", current=f"guess number {n}", new=NEW_PASSWORD,
+              repeat=NEW_PASSWORD)
+        for n in range(6)
+    ]  # fmt: skip
+    assert answers[:5] == ["error=login_invalid"] * 5
+    assert answers[5] == "error=login_throttled"
+    right = _post(client, "/host/account/password", current=PASSWORD, new=NEW_PASSWORD,
+                  repeat=NEW_PASSWORD)  # fmt: skip
+    assert right == "error=login_throttled"
+
+
 def test_totp_set_up_confirm_and_log_in_with_a_code(client: TestClient) -> None:
     log_in(client)
     assert "totp-secret" not in _account_page(client)

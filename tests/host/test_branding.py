@@ -301,6 +301,14 @@ def test_logo_upload_limits_beyond_the_usual_body_size(
         follow_redirects=False,
     )
     assert stranger.status_code == 413  # no console session: the usual body limit
+    forged = client.post(
+        f"/host/c/{cid}/branding/logo",
+        files={"file": ("logo.png", buffer.getvalue(), "image/png")},
+        cookies={"mm_host": "A" * 43},
+        follow_redirects=False,
+    )
+    assert forged.status_code == 413  # a made-up session id buys no bigger body
+    client.cookies.clear()
     log_in(client)
     csrf = _page_csrf(client, cid)
 

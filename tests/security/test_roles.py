@@ -70,14 +70,19 @@ def rules_of(app: Any) -> tuple[list[Rule], list[str]]:
 
 
 def _need(dependant: Dependant) -> Permission | str | None:
+    """The route's permission; SIGNED_IN when its only rule is "a signed-in person"."""
+    found: Permission | str | None = None
     for child in dependant.dependencies:
         if hasattr(child.call, "permission"):
             permission = child.call.permission
-            return permission if isinstance(permission, Permission) else SIGNED_IN
+            if isinstance(permission, Permission):
+                return permission
+            found = SIGNED_IN
         deeper = _need(child)
-        if deeper is not None:
+        if isinstance(deeper, Permission):
             return deeper
-    return None
+        found = found or deeper
+    return found
 
 
 def test_every_route_has_a_rule(settings: Settings) -> None:

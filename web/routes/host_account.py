@@ -14,8 +14,9 @@ import redis
 from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, Response
 
-from duels import account_settings, accounts, api_keys, organisations
+from duels import account_settings, accounts, api_keys, errors, login_brake, organisations
 from web import host_session
+from web.audience import client_ip
 from web.deps import Person
 from web.routes.host_console import EVENT_TIMEZONE, _act, _page
 
@@ -62,9 +63,14 @@ def change_password(
     changed: list[accounts.User] = []
 
     def action() -> None:
-        changed.append(
-            account_settings.change_password(_store(request), user, current, new, repeat)
-        )
+        # The login's brake: a stolen session must not guess the current password freely.
+        client, settings = _store(request), request.app.state.settings
+        address = login_brake.address_hash(settings.secret_key_value(), client_ip(request))
+        login_brake.check(client, address)
+        try:
+            changed.append(account_settings.change_password(client, user, current, new, repeat))
+        except errors.Forbidden as exc:
+            raise login_brake.failed(client, address, exc) from None
 
     response = _act(request, csrf, BACK, action, "password_changed")
     if changed:  # every session ended: this browser gets a fresh one

@@ -14,7 +14,7 @@ from duels import access, accounts, errors, host_sessions, member_admin, organis
 from duels.access import Principal
 from duels.settings import Settings
 from web import host_session
-from web.deps import Person
+from web.deps import Members, Person
 from web.errors import status_for
 from web.routes.host_console import EVENT_TIMEZONE, _act, _render_with_csrf
 from workers import account_mail
@@ -70,8 +70,8 @@ def _with_times(view: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/members/{oid}/invite")
 def invite(
-    request: Request, oid: str, csrf: Field, email: Field, role: Field, user: Person,
-    scope: Field = "o",
+    request: Request, oid: str, csrf: Field, email: Field, role: Field, owner: Members,
+    user: Person, scope: Field = "o",
 ) -> Response:  # fmt: skip
     client = request.app.state.store
     settings: Settings = request.app.state.settings
@@ -95,7 +95,7 @@ def invite(
 @router.post("/members/{oid}/role")
 def change_role(
     request: Request, oid: str, csrf: Field, user_id: Field, scope: Field, role: Field,
-    user: Person,
+    owner: Members, user: Person,
 ) -> Response:  # fmt: skip
     client, by = request.app.state.store, _owner(request, oid, user)
     return _act(
@@ -107,7 +107,13 @@ def change_role(
 
 @router.post("/members/{oid}/remove")
 def remove(
-    request: Request, oid: str, csrf: Field, user_id: Field, scope: Field, user: Person
+    request: Request,
+    oid: str,
+    csrf: Field,
+    user_id: Field,
+    scope: Field,
+    owner: Members,
+    user: Person,
 ) -> Response:
     client, by = request.app.state.store, _owner(request, oid, user)
     return _act(
