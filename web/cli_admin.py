@@ -53,6 +53,23 @@ def create(
         typer.echo(f"Password (shown once): {shown}")
 
 
+@admin.command("create-organisation")
+def create_organisation(
+    name: Annotated[str, typer.Argument(help="Name, e.g. 'Ausbildungsinitiative OWL'.")],
+    slug: Annotated[str, typer.Option(help="URL name for /o/<slug>; from the name if unset.")] = "",
+    region: Annotated[str, typer.Option(help="Region shown on its pages.")] = "",
+) -> None:
+    """A further organisation (another region) on this installation; give it an owner with
+    `machmal admin create EMAIL --organisation <id>`."""
+
+    def action(client: redis.Redis) -> organisations.Organisation:
+        organisations.upgrade(client)
+        return organisations.create_organisation(client, name, slug or None, region)
+
+    made = _run(action)
+    typer.echo(f"Created organisation {made.id} ({made.name}, /o/{made.slug}).")
+
+
 @admin.command("reset-link")
 def reset_link(email: Annotated[str, typer.Argument(help="The account's e-mail.")]) -> None:
     """Print a one-time password reset link (for when no mail server is set up)."""
