@@ -151,6 +151,20 @@ class Duel:
     def counts_public(self) -> bool:
         return counts_public(self.status, self.show_results)
 
+    @property
+    def results_mode(self) -> str:
+        """When the audience sees the counts: ``live``, ``after_close`` or ``on_reveal``
+        (duels.reveal; ``show_results`` is the switch every surface reads)."""
+        chosen = self.extra.get("results", "")
+        if chosen in ("after_close", "on_reveal"):
+            return chosen
+        return "live" if self.show_results else "on_reveal"
+
+    @property
+    def revealed_at(self) -> float | None:
+        raw = self.extra.get("revealed_at", "")
+        return float(raw) if raw else None
+
     def to_redis(self) -> RedisFields:
         return {
             "id": self.id,

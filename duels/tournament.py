@@ -17,7 +17,7 @@ import orjson
 import redis
 
 import bracket as engine
-from duels import admission, events, keys, store, videos
+from duels import admission, events, keys, reveal, store, videos
 from duels.errors import Conflict, Invalid
 from duels.records import Competition, Duel, Team, new_id
 
@@ -124,6 +124,9 @@ def open_voting(
     }
     if show_results is not None:
         fields["show_results"] = "1" if show_results else "0"
+        fields["results"] = "live" if show_results else "on_reveal"
+    elif duel.results_mode != "live" and duel.revealed_at is None:
+        fields["show_results"] = "0"  # hidden again while voting runs (a reopened duel)
     client.hset(keys.duel(did), mapping=fields)
     store.audit(
         client,
@@ -146,6 +149,7 @@ def close_voting(client: redis.Redis, did: str, *, actor: str = "host", reason: 
     if duel.status != "voting":
         raise Conflict(f"The duel is {duel.status}, not open for voting.", code="not_voting")
     client.hset(keys.duel(did), mapping={"status": "closed", "closes_at": repr(time.time())})
+    reveal.on_close(client, duel)
     store.audit(client, duel.competition, actor, "close_voting", reason, duel=did)
     events.publish(client, duel.competition, "duel", {"duel": did, "status": "closed"})
     return store.get_duel(client, did)
