@@ -23,6 +23,8 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:c:{c:ID}:board:wins`` | zset | company id -> duels won |
 | ``mm:c:{c:ID}:board:team:<team>`` | hash | duel id -> team's official votes; ``<id>#v`` |
 | ``mm:c:{c:ID}:events`` | stream | capped log of live-board events (SSE resume) |
+| ``mm:c:{c:ID}:show`` | hash | the stage's current scene: ``scene``, ``duel``, ``version``,
+  ``at`` (duels.show) |
 | ``mm:c:{c:ID}:screens`` | hash | screen id -> screen JSON (name, state); keys stored hashed |
 | ``mm:c:{c:ID}:codes`` | hash | keyed code hash -> code JSON (number, state, voter, gen) |
 | ``mm:c:{c:ID}:codes:meta`` | hash | ``count`` of codes generated so far |
@@ -167,6 +169,10 @@ def event_log(cid: str) -> str:
 
 def events_channel(cid: str) -> str:
     return f"mm:events:{cid}"
+
+
+def show(cid: str) -> str:
+    return f"{competition(cid)}:show"
 
 
 def duel(did: str) -> str:

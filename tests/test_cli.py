@@ -36,7 +36,9 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path, stop_signal: i
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _answers(f"{base}/healthz"), timeout=30)
+        # First start: seeds the demo and makes its clips with ffmpeg (slow on a busy box).
+        wait_for(lambda: _answers(f"{base}/healthz") or demo.poll() is not None, timeout=90)
+        assert demo.poll() is None, demo.stdout.read() if demo.stdout else ""
         children = _children(demo.pid)
         names = " ".join(" ".join(child.cmdline()) for child in children)
         assert "redis-server" in names

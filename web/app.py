@@ -40,7 +40,9 @@ from web.routes import (
     host_evidence,
     host_jury,
     host_members,
+    host_results,
     host_screens,
+    host_show,
     host_video_preview,
     live,
     ops,
@@ -50,6 +52,7 @@ from web.routes import (
     results,
     screens,
     stage,
+    stage_show,
     verify,
     vote,
     vote_page,
@@ -151,9 +154,12 @@ def create_app(settings: Settings) -> FastAPI:
         host_jury,
         host_companies,
         host_branding,
+        host_results,
         brand,
     ):
         app.include_router(module.router)
+    app.include_router(host_show.router)
+    app.include_router(stage_show.router)
     return app
 
 

@@ -52,6 +52,7 @@ def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
     from duels.connection import connect
     from web.demo import seed_demo
 
+    _web_port_or_exit(host, port)
     public_url = os.environ.get("MACHMAL_PUBLIC_URL") or f"http://{_display(host)}:{port}"
     settings = _settings(public_url=public_url)
     _stop_on_signals()
@@ -219,6 +220,21 @@ def _cid(client: redis.Redis, name: str) -> str:
         return store.competition_by_slug(client, name).id
 
 
+def _web_port_or_exit(host: str, port: int) -> None:
+    from web.redis_port import port_free
+
+    if not port_free(port, _display(host) if host == "::" else host):
+        typer.secho(
+            f"Port {port} ist belegt (läuft schon ein Mach mal?): "
+            f"einen anderen wählen mit --port, z. B. --port {port + 1}.\n"
+            f"Port {port} is in use (is Mach mal already running?): "
+            f"choose another one with --port, e.g. --port {port + 1}.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
 def _display(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
 
@@ -246,10 +262,15 @@ def _print_urls(settings: Settings, competition: dict[str, str]) -> None:
 
 
 def main() -> None:
+    from duels.redis_server import RedisServerError
     from web.cli_admin import admin
 
     cli.add_typer(admin, name="admin")
-    cli()
+    try:
+        cli()
+    except RedisServerError as exc:
+        typer.secho(f"Redis: {exc}", fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from exc
 
 
 if __name__ == "__main__":

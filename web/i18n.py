@@ -7,6 +7,7 @@ then the default from settings. Catalogues are JSON files in ``web/locales``.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from starlette.requests import Request
 LANGUAGES = ("de", "en")
 LANG_COOKIE = "mm_lang"
 _LOCALES = Path(__file__).parent / "locales"
+# The challenge titles duels/tournament.default_title stores until a host sets one.
+_BYE_TITLE = re.compile(r"^(?P<trade>.*): Freilos$")
+_VERSUS_TITLE = re.compile(r"^(?P<home>.+?) gegen (?P<away>.+)$")
 
 
 @lru_cache(maxsize=len(LANGUAGES))
@@ -55,6 +59,18 @@ class Translator:
     def plural(self, key: str, count: int, **values: object) -> str:
         """``key.one`` for exactly one, else ``key.other`` (German and English agree)."""
         return self(f"{key}.one" if count == 1 else f"{key}.other", count=count, **values)
+
+    def duel_title(self, title: str) -> str:
+        """A duel's stored title in this language when it is the generated default."""
+        if not title:
+            return title
+        bye = _BYE_TITLE.match(title)
+        if bye:
+            return self("i18n.title.bye", trade=bye["trade"])
+        versus = _VERSUS_TITLE.match(title)
+        if versus:
+            return self("i18n.title.versus", home=versus["home"], away=versus["away"])
+        return title
 
     def or_else(self, key: str, fallback: str) -> str:
         """The text for ``key`` if there is one, else ``fallback`` (e.g. for error codes)."""

@@ -21,9 +21,9 @@ def duel_context(request: Request, duel: DuelView) -> dict[str, Any]:
     t, lang = _t_and_lang(request)
     public_url: str = request.app.state.settings.public_url
     names = [side.name for side in duel.sides] + ["", ""]
-    title = t("share.title", home=names[0], away=names[1]) if names[1] else duel.title
+    title = t("share.title", home=names[0], away=names[1]) if names[1] else t.duel_title(duel.title)
     trade = duel.trade or " / ".join(dict.fromkeys(s.trade for s in duel.sides if s.trade))
-    parts = [part for part in (duel.title, trade) if part]
+    parts = [part for part in (t.duel_title(duel.title), trade) if part]
     description = " · ".join(parts)
     if duel.is_open():
         description = (

@@ -15,13 +15,11 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-import redis
 from pydantic import SecretStr
 
-from duels.redis_server import EmbeddedRedis, die_with_parent
+from duels.redis_server import EmbeddedRedis, RedisServerError, die_with_parent, free_port
 from duels.settings import Settings
-
-EMBEDDED_DEFAULT_PORT = 6390
+from web import redis_port
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
@@ -39,19 +37,6 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     return environment
 
 
-def _running_embedded(settings: Settings, port: int) -> bool:
-    """True when our own embedded Redis (same data dir) already answers on ``port``."""
-    client = redis.Redis(port=port, socket_connect_timeout=0.2, socket_timeout=0.5)
-    try:
-        directory = client.config_get("dir").get("dir", b"")
-    except (redis.exceptions.RedisError, OSError):
-        return False
-    finally:
-        client.close()
-    expected = str((settings.data_dir / "redis").resolve())
-    return str(directory.decode() if isinstance(directory, bytes) else directory) == expected
-
-
 @contextlib.contextmanager
 def redis_for(settings: Settings) -> Iterator[Settings]:
     """Yield settings with a Redis URL: the configured one, a running embedded
@@ -59,18 +44,41 @@ def redis_for(settings: Settings) -> Iterator[Settings]:
     if settings.redis_url:
         yield settings
         return
-    port = settings.redis_port or EMBEDDED_DEFAULT_PORT
-    if _running_embedded(settings, port):
+    port = redis_port.running_port(settings)
+    if port:
         yield settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
         return
-    server = EmbeddedRedis(
-        settings.data_dir / "redis", port=port, fsync_always=settings.redis_fsync_always
-    )
-    server.start()
+    server = _start_embedded(settings)
+    if not settings.redis_port:
+        redis_port.record_port(settings, server.port)
     try:
         yield settings.model_copy(update={"redis_url": server.url})
     finally:
         server.stop()
+        redis_port.forget_port(settings, server.port)
+
+
+def _start_embedded(settings: Settings) -> EmbeddedRedis:
+    port = redis_port.port_to_start(settings)
+    if settings.redis_port and not redis_port.port_free(port):
+        raise RedisServerError(
+            f"Port {port} (MACHMAL_REDIS_PORT) is taken by another program. "
+            "Stop it, choose a free port, or unset MACHMAL_REDIS_PORT to let Mach mal pick one."
+        )
+    for attempt in range(3):
+        server = EmbeddedRedis(
+            redis_port.redis_dir(settings), port=port, fsync_always=settings.redis_fsync_always
+        )
+        try:
+            server.start()
+        except RedisServerError:
+            # Another program took the port between our check and the start.
+            if settings.redis_port or attempt == 2:
+                raise
+            port = free_port()
+        else:
+            return server
+    raise AssertionError("unreachable")
 
 
 @dataclass

@@ -12,6 +12,7 @@ from starlette.templating import Jinja2Templates
 
 from web.branding import legal_links
 from web.i18n import LANG_COOKIE, pick_language, translator
+from web.video_reasons import video_reason
 
 _HERE = Path(__file__).parent
 
@@ -22,6 +23,7 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.globals["legal_links"] = legal_links  # the footer of every page
+environment.globals["video_reason"] = video_reason
 templates = Jinja2Templates(env=environment)
 
 

@@ -3,8 +3,9 @@ a real web server and a real RQ worker, a real clip made by ffmpeg."""
 
 from __future__ import annotations
 
+import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,14 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from duels.redis_server import free_port
 from duels.settings import Settings
@@ -28,6 +36,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+# axe-core from npm, installed outside the checkout by `scripts/setup --test`.
+AXE = (
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "machmal/axe/node_modules/axe-core/axe.min.js"
+)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PHONE_AGENT = (
     "Mozilla/5.0 (Linux; Android 14; SM-A546B) AppleWebKit/537.36 "
@@ -121,6 +134,25 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
     )  # fmt: skip
     return path
+
+
+@pytest.fixture(scope="session")
+def axe() -> Callable[[Page], list[dict[str, Any]]]:
+    """``axe(page)``: the axe-core violations of the page as it is now."""
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is missing (scripts/setup --test installs axe-core with npm)")
+    source = AXE.read_text("utf-8")
+
+    def audit(page: Page) -> list[dict[str, Any]]:
+        # evaluate() is not subject to the page's CSP (no inline <script> needed).
+        if not page.evaluate("typeof window.axe === 'object'"):
+            page.evaluate(f"() => {{ {source}\n}}")
+        found = page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        )
+        return list(found)
+
+    return audit
 
 
 @pytest.fixture(scope="session")

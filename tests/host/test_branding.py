@@ -169,7 +169,7 @@ def test_console_picker_is_used_when_the_text_field_is_untouched(
     cid, _ = _competition(client, host_headers)
     log_in(client)
     csrf = _page_csrf(client, cid)
-    form = _form(csrf, primary_pick="#004c99", accent_pick="#2e86ab")
+    form = _form(csrf, primary_pick="#004c99", accent_pick="#1f6f8f")  # the default
     assert client.post(f"/host/c/{cid}/branding", data=form).status_code == 200
     assert branding.get(client.app.state.store, f"c:{cid}").primary == "#004c99"  # type: ignore[attr-defined]
 

@@ -37,7 +37,7 @@ PUBLIC = re.compile(
     r"^(GET|HEAD|POST) (/openapi\.json|/docs|/healthz|/metrics|/"
     r"|/api/duels/\{did\}(/votes|/challenge)?|/api/duels/\{did\}/videos"
     r"|/api/competitions/\{cid\}(/bracket|/events|/leaderboard)?"
-    r"|/vote/.*|/verify/.*|/code.*|/live/.*|/qr/.*|/poster/.*|/cards/.*|/screen/.*"
+    r"|/vote/.*|/verify/.*|/code.*|/live/.*|/qr/.*|/poster/.*|/cards/.*|/screen/.*|/stage/.*"
     r"|/company/.*|/media/.*|/brand/.*|/o/.*"
     r"|/host/login|/host/logout|/host/logout-everywhere"
     r"|/host/password-reset.*|/host/invitation/.*)$"

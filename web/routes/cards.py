@@ -17,7 +17,7 @@ from duels import brand_images, branding, errors, keys, videos
 from duels.settings import Settings
 from voting import cards, share
 from web import caching
-from web.i18n import translator
+from web.i18n import LANGUAGES, translator
 
 router = APIRouter()
 
@@ -35,11 +35,14 @@ def _variant(did: str, variant: str) -> cards.Variant:
 def card_file(request: Request, did: str, variant: cards.Variant) -> tuple[Path, str]:
     """The card file of the duel as it stands now, drawn if not cached yet; its hash."""
     settings: Settings = request.app.state.settings
-    t = translator(settings.default_language)
+    lang = _language(request)
+    t = translator(lang)
     inputs = share.card_inputs(request.app.state.store, did, variant, settings.public_url, t)
     inputs = _branded(request, inputs, did)
     digest = inputs.content_hash()
     folder = settings.data_dir / "cards" / did
+    if lang != settings.default_language:
+        folder = folder / lang
     path = folder / f"{variant}-{digest}.png"
     if not path.is_file():
         folder.mkdir(parents=True, exist_ok=True)
@@ -64,12 +67,22 @@ def card(did: str, variant: str, request: Request) -> Response:
     path, digest = card_file(request, did, _variant(did, variant))
     if wanted and wanted != digest:
         # An older look of the card: send the client to the current one.
-        response = RedirectResponse(share.card_path(did, variant), status_code=302)
+        location = share.card_path(did, variant)
+        if _language(request) != request.app.state.settings.default_language:
+            location += f"?lang={_language(request)}"
+        response = RedirectResponse(location, status_code=302)
         response.headers["Cache-Control"] = "no-cache"
         return response
     return caching.cached_file(
         request, path, "image/png", caching.IMMUTABLE if wanted else STABLE, f'"{digest}"'
     )
+
+
+def _language(request: Request) -> str:
+    """Only ``?lang=`` picks another language: the card URL is cached and shared without
+    the page's cookie."""
+    asked = request.query_params.get("lang", "")
+    return asked if asked in LANGUAGES else str(request.app.state.settings.default_language)
 
 
 def _branded(request: Request, inputs: cards.CardInputs, did: str) -> cards.CardInputs:

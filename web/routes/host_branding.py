@@ -22,7 +22,7 @@ Field = Annotated[str, Form()]
 Optional = Annotated[str, Form(max_length=600)]
 Upload = Annotated[UploadFile, File()]
 # What the colour pickers start from when no brand colour is set (web/static/style.css).
-PICKER_DEFAULTS = {"primary": "#e4572e", "accent": "#2e86ab"}
+PICKER_DEFAULTS = {"primary": "#c2410c", "accent": "#1f6f8f"}
 
 
 def _scope_of(request: Request, by: access.Principal, kind: str, ident: str) -> str:

@@ -30,6 +30,7 @@ from web import host_session
 from web.csv_export import csv_download
 from web.deps import Configurer, Moderator, Person, Reader, Runner
 from web.responses import JSONResponse
+from web.seeding_form import manual_order
 from web.templating import render
 from workers import tally
 
@@ -267,14 +268,17 @@ def add_team(
 def draw(
     request: Request, cid: str, csrf: Field, format: Field, seeding: Field, by: Runner,
     seed: Annotated[str, Form()] = "", order: Annotated[str, Form()] = "",
+    team: Annotated[list[str] | None, Form()] = None,
+    place: Annotated[list[str] | None, Form()] = None,
 ) -> Response:  # fmt: skip
     def action() -> None:
         if seed.strip() and not seed.strip().isdigit():
             raise errors.Invalid("The seed is a whole number.", code="invalid_seed")
+        named = manual_order(team or [], place or []) if seeding == "manual" else None
         tournament.draw(
             request.app.state.store, cid, format=format, seeding=seeding,
             seed=int(seed) if seed.strip() else None,
-            order=[o.strip() for o in order.split(",") if o.strip()] or None, actor=by.actor,
+            order=[o.strip() for o in order.split(",") if o.strip()] or named, actor=by.actor,
         )  # fmt: skip
 
     return _act(request, csrf, f"/host/c/{cid}", action, "drawn")

@@ -17,7 +17,8 @@ from fastapi import APIRouter, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
-from duels import errors, keys, store, views
+from bracket.placing import company_places
+from duels import errors, keys, store, tournament, views
 from duels.records import counts_public
 from web import branding, link_preview
 from web.broadcast import EventStream, valid_event_id
@@ -137,7 +138,9 @@ def live_board(client: redis.Redis, cid: str, public_url: str) -> dict[str, Any]
                 duel["venue"] = record is not None and record.admission == "venue"
                 running.append(duel)
     view["running"] = running
-    view["leaderboard"] = _leaderboard(store.list_companies(client, cid), view["rounds"])
+    state = tournament.load_bracket(client, cid)
+    places = company_places(state) if state else {}
+    view["leaderboard"] = _leaderboard(store.list_companies(client, cid), view["rounds"], places)
     view["last_event_id"] = latest[0][0] if latest else "0-0"
     return view
 
@@ -169,8 +172,11 @@ def _count(counts: dict[str, str], team_id: str) -> int:
         return 0
 
 
-def _leaderboard(companies: list[Any], rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Companies by duels won, then votes; a bye is not a duel won."""
+def _leaderboard(
+    companies: list[Any], rounds: list[dict[str, Any]], places: dict[str, int]
+) -> list[dict[str, Any]]:
+    """Companies by duels won, then the bracket result (the champion's company first, then
+    the runner-up's, ...: bracket.placing), then votes; a bye is not a duel won."""
     rows = {c.id: {"id": c.id, "name": c.name, "wins": 0, "votes": 0} for c in companies}
     for round_ in rounds:
         for duel in round_["duels"]:
@@ -182,4 +188,8 @@ def _leaderboard(companies: list[Any], rounds: list[dict[str, Any]]) -> list[dic
                 row["votes"] += duel["votes"][side]
                 if duel["winner"] == team["id"] and duel["decided_by"] != "bye":
                     row["wins"] += 1
-    return sorted(rows.values(), key=lambda r: (-r["wins"], -r["votes"], r["name"].lower()))
+    last = 1 << 30
+    return sorted(
+        rows.values(),
+        key=lambda r: (-r["wins"], places.get(r["id"], last), -r["votes"], r["name"].lower()),
+    )

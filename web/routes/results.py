@@ -9,7 +9,8 @@ import redis
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from duels import keys, store
+from bracket.placing import company_places
+from duels import keys, store, tournament
 from duels.access import Permission
 from duels.records import Company, Duel, Team
 from web.deps import Moderator, may
@@ -52,7 +53,9 @@ def get_duel(did: str, request: Request) -> dict[str, Any]:
     tags=["audience"],
     summary="Teams ranked by official votes, companies by duels won",
     description=(
-        "For the audience, the votes of a duel that hides running results "
+        "Companies rank by duels won, then by the bracket result (`bracket_place`: the "
+        "best place of their teams, 1 = the champion's company, 2 = the runner-up's, ...), "
+        "then by votes. For the audience, the votes of a duel that hides running results "
         "(`show_results` false) count only once it is decided; hosts see all. "
         "404 `unknown_competition`."
     ),
@@ -188,19 +191,28 @@ def leaderboard(client: redis.Redis, cid: str, *, host: bool = False) -> dict[st
     company_votes: dict[str, int] = {}
     for row in team_rows:
         company_votes[row["company_id"]] = company_votes.get(row["company_id"], 0) + row["votes"]
+    state = tournament.load_bracket(client, cid)
+    places = company_places(state) if state else {}
     company_rows: list[dict[str, Any]] = [
         {
             "company_id": company.id,
             "name": company.name,
             "duels_won": wins.get(company.id, 0),
             "votes": company_votes.get(company.id, 0),
+            "bracket_place": places.get(company.id),
         }
         for company in companies
     ]
-    company_rows.sort(key=lambda row: (-row["duels_won"], -row["votes"], str(row["name"]).lower()))
+    company_rows.sort(key=lambda row: (*_company_score(row), str(row["name"]).lower()))
     _rank(team_rows, lambda row: (row["votes"],))
-    _rank(company_rows, lambda row: (row["duels_won"], row["votes"]))
+    _rank(company_rows, _company_score)
     return {"competition": cid, "teams": team_rows, "companies": company_rows}
+
+
+def _company_score(row: dict[str, Any]) -> tuple[int, ...]:
+    """Ascending sort key: more duels won, then the better bracket place, then more votes."""
+    place = row["bracket_place"]
+    return (-row["duels_won"], place if place is not None else 1 << 30, -row["votes"])
 
 
 def _hidden_votes(client: redis.Redis, cid: str) -> dict[str, int]:

@@ -22,6 +22,7 @@ from voting.admission import PRESENCE_PARAM, AdmissionSecrets
 from web import branding
 from web.responses import JSONResponse
 from web.routes.vote import ingest_for
+from web.stage_scene import screen_context
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -119,6 +120,8 @@ async def screen_page(key: str, request: Request) -> Response:
         "refresh": max(1, math.ceil(next_in)),
         "brand": await branding.context_async(request, running.competition.id),
     }
+    # The show's scenes (duels.show), once the host picked one; until then the duel list.
+    context.update(await screen_context(request, running.competition.id, key))
     response = render(request, "screen.html", context)
     response.headers.update(_NO_STORE)
     return response

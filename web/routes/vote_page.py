@@ -4,15 +4,16 @@ presence scan of the stage screen's code, and the vote as a form post without Ja
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from duels import errors, keys
 from duels.records import counts_public
 from voting.admission import ADMISSION_COOKIE, PRESENCE_PARAM
 from voting.ingest import VoteIngest, record_new_voter
-from voting.page import load_duel, mark_present, voter_state
+from voting.page import DuelView, load_duel, mark_present, voter_state
 from voting.tokens import VOTER_COOKIE, new_voter_id
-from web import branding, link_preview, metrics
+from web import branding, link_preview, metrics, vote_result
 from web.audience import client_ip, form_text, read_audience_form, set_voter_cookie
 from web.routes.vote import MAX_TEAM_ID_CHARS, _ballot, _invalid_body, cast, ingest_for
 from web.templating import render
@@ -109,11 +110,12 @@ async def _render_page(
     )
     if status == "present" and not voter.present:
         status = None  # the page says what is true, whatever the address bar claims
-    if status is None and not is_open:
+    ended = duel.status in vote_result.ENDED  # the page shows the result instead
+    if status is None and not is_open and not ended:
         status = "voting_closed"
-    elif status is None and voter.voted:
+    elif status is None and is_open and voter.voted:
         status = "already_voted"
-    elif status is None and not admitted_here:
+    elif status is None and is_open and not admitted_here:
         status = {"venue": "presence_required", "codes": "code_required"}.get(
             mode, "email_required"
         )
@@ -128,9 +130,10 @@ async def _render_page(
         "status": status,
         "retry_after": retry_after,
         "can_vote": is_open and not voter.voted and admitted_here,
-        "show_counts": duel.show_results and (voter.voted or status == "counted"),
+        "show_counts": duel.show_results and not ended and (voter.voted or status == "counted"),
         "counts": counts,
         "total": total,
+        "outcome": None if is_open else await _outcome(request, duel),
         "brand": await branding.context_async(request, duel.competition),
         **link_preview.duel_context(request, duel),
     }
@@ -139,6 +142,24 @@ async def _render_page(
     if new_voter:
         await _new_voter(request, ingest, did)
         set_voter_cookie(response, ingest, voter_id)
+    return response
+
+
+async def _outcome(request: Request, duel: DuelView) -> vote_result.Outcome:
+    names = {side.team_id: side.name for side in duel.sides}
+    return await run_in_threadpool(vote_result.outcome, request.app.state.store, duel.id, names)
+
+
+@router.get("/vote/{did}/result", include_in_schema=False)
+async def result_fragment(did: str, request: Request) -> HTMLResponse:
+    """The page's result box alone, for ``vote_result.js`` to swap in when the host
+    closes, reveals or decides."""
+    duel = await load_duel(request.app.state.redis, did)
+    if duel is None:
+        raise errors.NotFound(f"Unknown duel {did!r}.", code="unknown_duel")
+    context = {"duel": duel, "outcome": await _outcome(request, duel)}
+    response = render(request, "_vote_result.html", context)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
