@@ -107,3 +107,17 @@ def test_unknown_competition_is_404(client: TestClient) -> None:
     assert client.get("/live/unknown").status_code == 404
     assert client.get("/live/unknown/board").status_code == 404
     assert client.get("/live/bad%7Bid%7D").status_code == 404
+
+
+def test_a_duel_without_votes_shows_no_made_up_split(
+    client: TestClient, redis_client: redis.Redis
+) -> None:
+    """At 0 votes both teams show 0 % and empty bars, not 50 : 50 (live board and stage)."""
+    competition = make_competition(redis_client, ["Team Teig", "Team Kelle"])
+    running = competition.duel_ids[0]
+    tournament.open_voting(redis_client, running)
+    for page in (f"/live/{competition.cid}", f"/stage/{competition.cid}"):
+        html = client.get(page).text
+        assert "50&nbsp;%" not in html and ">50<" not in html, page
+    board = client.get(f"/live/{competition.cid}").text
+    assert 'class="bar-fill w-0"' in board and "bar-fill w-50" not in board

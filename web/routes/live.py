@@ -158,9 +158,10 @@ def _add_votes(
     if duel["counts_hidden"]:
         votes = {"home": 0, "away": 0}
     total = votes["home"] + votes["away"]
-    home_share = round(100 * votes["home"] / total) if total else 50
+    home_share = round(100 * votes["home"] / total) if total else 0
     duel["votes"] = votes
-    duel["share"] = {"home": home_share, "away": 100 - home_share}
+    # No votes yet: both bars empty and 0 %, never a 50 : 50 nobody cast.
+    duel["share"] = {"home": home_share, "away": 100 - home_share if total else 0}
     # CSP forbids style attributes: bars get a width class in 5 % steps (JS refines).
     duel["bar"] = {side: 5 * round(share / 5) for side, share in duel["share"].items()}
 

@@ -59,8 +59,8 @@
       var home = number(counts[card.getAttribute("data-home")]);
       var away = number(counts[card.getAttribute("data-away")]);
       var total = home + away;
-      var homeShare = total ? Math.round((100 * home) / total) : 50;
-      var values = { home: [home, homeShare], away: [away, 100 - homeShare] };
+      var homeShare = total ? Math.round((100 * home) / total) : 0;
+      var values = { home: [home, homeShare], away: [away, total ? 100 - homeShare : 0] };
       card.setAttribute("data-home-votes", String(home));
       card.setAttribute("data-away-votes", String(away));
       ["home", "away"].forEach(function (side) {

@@ -149,8 +149,8 @@
     var home = number(counts[bars.getAttribute("data-home")]);
     var away = number(counts[bars.getAttribute("data-away")]);
     var total = home + away;
-    var share = total ? Math.round((100 * home) / total) : 50;
-    var values = { home: [home, share], away: [away, 100 - share] };
+    var share = total ? Math.round((100 * home) / total) : 0;
+    var values = { home: [home, share], away: [away, total ? 100 - share : 0] };
     ["home", "away"].forEach(function (side) {
       var count = bars.querySelector('[data-count="' + side + '"]');
       var text = bars.querySelector('[data-share-text="' + side + '"]');
