@@ -12,6 +12,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,6 +20,7 @@ import pyotp
 import redis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from redis.commands.core import Script
 
 from duels import errors, keys
 from duels.records import new_id
@@ -176,12 +178,21 @@ def disable_totp(client: redis.Redis, uid: str) -> None:
 
 
 def verify_totp(client: redis.Redis, uid: str, code: str) -> None:
-    """A code counts once: a step at or before the last one used is refused (replay)."""
-    secret, last = client.hmget(keys.user(uid), ["totp", "totp_step"])
-    step = _matching_step(str(secret or ""), code)
-    if step is None or step <= int(last or -1):
+    """A code counts once: a step at or before the last one used is refused (replay),
+    checked and recorded in one script (``totp_step.lua``)."""
+    step = _matching_step(str(client.hget(keys.user(uid), "totp") or ""), code)
+    if step is None or not _use_step(client, uid, step):
         raise errors.Forbidden("The code is not valid.", code="totp_invalid")
-    client.hset(keys.user(uid), "totp_step", str(step))
+
+
+_step_script: Script | None = None
+
+
+def _use_step(client: redis.Redis, uid: str, step: int) -> bool:
+    global _step_script
+    if _step_script is None:
+        _step_script = Script(client, (Path(__file__).parent / "totp_step.lua").read_text("utf-8"))
+    return bool(_step_script(keys=[keys.user(uid)], args=[step], client=client))
 
 
 def _matching_step(secret: str, code: str, now: float | None = None) -> int | None:

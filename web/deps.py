@@ -110,6 +110,18 @@ def may(request: Request, permission: Permission) -> bool:
         return False
 
 
+def roles_held(request: Request) -> frozenset[str]:
+    """The roles the console's person holds anywhere (for navigation; each route still
+    checks its own rule)."""
+    known = getattr(request.state, "roles_held", None)
+    if known is None:
+        uid = host_session.session_user(request) if is_console(request) else None
+        held = request.app.state.store.hvals(keys.user_roles(uid)) if uid else []
+        known = frozenset(str(role) for role in held)
+        request.state.roles_held = known
+    return known  # type: ignore[no-any-return]
+
+
 def current_user(request: Request) -> accounts.User:
     """The console's logged-in person (any role)."""
     principal = signed_in(request)

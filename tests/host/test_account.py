@@ -5,10 +5,13 @@ from __future__ import annotations
 import html
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
+import redis
 from starlette.testclient import TestClient
 
+from duels import accounts, errors, keys
 from duels.access import Role
 from tests.accounts import OWNER_EMAIL, PASSWORD, account, csrf_of, log_in, log_in_form
 from tests.host.helpers import Host
@@ -215,3 +218,22 @@ def test_a_key_never_exceeds_the_persons_role(client: TestClient) -> None:
     assert _post(client, "/host/account/keys", name="mehr", role="host") == "error=role_forbidden"
     assert _post(client, "/host/account/keys", name="fremd", role="viewer",
                  competition="c-unknown") == "error=unknown_competition"  # fmt: skip
+
+
+def test_a_code_counts_once_even_when_two_logins_race(redis_client: redis.Redis) -> None:
+    """Eight logins present the same code at the same moment: exactly one gets through."""
+    user = account(redis_client, "racer@example.org")
+    secret = accounts.new_totp_secret()
+    redis_client.hset(keys.user(user.id), "totp", secret)
+    code = pyotp.TOTP(secret).now()
+
+    def attempt(_: int) -> bool:
+        try:
+            accounts.verify_totp(redis_client, user.id, code)
+        except errors.Forbidden:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(attempt, range(8)))
+    assert results.count(True) == 1

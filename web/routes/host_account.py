@@ -5,6 +5,7 @@ session (duels/account_settings.py), never in a URL."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -63,16 +64,10 @@ def change_password(
     changed: list[accounts.User] = []
 
     def action() -> None:
-        # The login's brake: a stolen session must not guess the current password freely.
-        client, settings = _store(request), request.app.state.settings
-        address = login_brake.address_hash(settings.secret_key_value(), client_ip(request))
-        login_brake.check(client, address)
-        try:
-            changed.append(account_settings.change_password(client, user, current, new, repeat))
-        except errors.Forbidden as exc:
-            raise login_brake.failed(client, address, exc) from None
+        client = _store(request)
+        changed.append(account_settings.change_password(client, user, current, new, repeat))
 
-    response = _act(request, csrf, BACK, action, "password_changed")
+    response = _act(request, csrf, BACK, lambda: _braked(request, action), "password_changed")
     if changed:  # every session ended: this browser gets a fresh one
         host_session.open_session(request, response, changed[0])
     return response
@@ -97,11 +92,10 @@ def confirm_totp(request: Request, csrf: Field, code: Code, user: Person) -> Res
 
 @router.post("/totp/off")
 def turn_off_totp(request: Request, csrf: Field, code: Code, user: Person) -> Response:
-    client = _store(request)
-    return _act(
-        request, csrf, BACK, lambda: account_settings.turn_off_totp(client, user, code),
-        "totp_disabled",
-    )  # fmt: skip
+    def action() -> None:
+        account_settings.turn_off_totp(_store(request), user, code)
+
+    return _act(request, csrf, BACK, lambda: _braked(request, action), "totp_disabled")
 
 
 @router.post("/keys")
@@ -126,6 +120,18 @@ def revoke_key(
     return _act(
         request, csrf, BACK, lambda: api_keys.revoke(client, user.id, key_id), "key_revoked"
     )
+
+
+def _braked(request: Request, action: Callable[[], object]) -> None:
+    """The login's brake on a check of the password or the second factor: a stolen
+    session must not guess either freely."""
+    client, settings = _store(request), request.app.state.settings
+    address = login_brake.address_hash(settings.secret_key_value(), client_ip(request))
+    login_brake.check(client, address)
+    try:
+        action()
+    except errors.Forbidden as exc:
+        raise login_brake.failed(client, address, exc) from None
 
 
 def _key_row(key: api_keys.ApiKey) -> dict[str, str]:
