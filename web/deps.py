@@ -119,7 +119,7 @@ def roles_held(request: Request) -> frozenset[str]:
         held = request.app.state.store.hvals(keys.user_roles(uid)) if uid else []
         known = frozenset(str(role) for role in held)
         request.state.roles_held = known
-    return known  # type: ignore[no-any-return]
+    return known
 
 
 def current_user(request: Request) -> accounts.User:
