@@ -99,6 +99,8 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:o:{o:ID}:brand`` | hash | the organisation's defaults of the same fields |
 | ``mm:o:{o:ID}:audit`` | stream | append-only log of member changes (invitations, roles,
   removals, host token rotation) of the organisation |
+| ``mm:o:{o:ID}:invitations`` | hash | sha256(invitation token) -> pending invitation JSON
+  (email, role, scope, by, issued, expires); dropped when accepted, withdrawn or expired |
 | ``mm:reset-requests:<hash>`` | string | password reset mails asked for one e-mail address
   (keyed hash) this hour; 5 at most; expires |
 
@@ -367,6 +369,10 @@ def organisation_brand(oid: str) -> str:
 
 def organisation_audit(oid: str) -> str:
     return f"mm:o:{{o:{oid}}}:audit"
+
+
+def organisation_invitations(oid: str) -> str:
+    return f"mm:o:{{o:{oid}}}:invitations"
 
 
 def reset_requests(address_hash: str) -> str:

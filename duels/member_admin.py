@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import redis
 
-from duels import accounts, api_keys, errors, keys, organisations, store
+from duels import accounts, api_keys, errors, keys, member_invitations, organisations, store
 from duels.access import Permission, Principal, Role, parse_role, require_in_organisation
 
 RESET_REQUESTS_PER_HOUR = 5
@@ -63,10 +63,20 @@ def overview(client: redis.Redis, oid: str) -> dict[str, Any]:
         competitions.append(
             {"id": cid, "title": title, "members": organisations.members(client, f"c:{cid}")}
         )
+    organisation = organisations.get_organisation(client, oid)
+    members = organisations.members(client, f"o:{oid}")
+    owners = [member.user_id for member in members if member.role == Role.OWNER]
+    places = {f"c:{c['id']}": c["title"] for c in competitions}
+    invitations = [
+        {**asdict(entry), "where": places.get(entry.scope, organisation.name)}
+        for entry in member_invitations.pending(client, oid)
+    ]
     return {
-        "organisation": organisations.get_organisation(client, oid),
-        "members": organisations.members(client, f"o:{oid}"),
+        "organisation": organisation,
+        "members": members,
+        "sole_owner": owners[0] if len(owners) == 1 else "",
         "competitions": competitions,
+        "invitations": invitations,
         "audit": organisations.organisation_audit_log(client, oid),
     }
 
@@ -78,9 +88,23 @@ def invite(
     require_in_organisation(client, by, Permission.MEMBERS, oid)
     scope = check_scope(client, oid, scope)
     email = accounts.normalise_email(email)
-    token = organisations.invite(client, email, scope, parse_role(role), by.actor)
+    granted = parse_role(role)
+    token = organisations.invite(client, email, scope, granted, by.actor)
+    member_invitations.record(
+        client, oid, token, email=email, role=granted.value, scope=scope, by=by.actor
+    )
     _audit(client, oid, scope, by.actor, "member_invited", email=email, role=role)
     return token, email
+
+
+def withdraw(client: redis.Redis, oid: str, by: Principal, digest: str) -> None:
+    """Take back a pending invitation (named by its digest); its link stops working."""
+    require_in_organisation(client, by, Permission.MEMBERS, oid)
+    entry = member_invitations.withdraw(client, oid, digest)
+    _audit(
+        client, oid, entry.scope, by.actor, "invitation_withdrawn",
+        email=entry.email, role=entry.role,
+    )  # fmt: skip
 
 
 def change_role(
@@ -156,6 +180,7 @@ def accept(
     joined = organisations.accept_invitation(
         client, token, password=password, name=name, user_id=user.id if user else ""
     )
+    member_invitations.forget(client, invited.organisation.id, token)
     _audit(
         client, invited.organisation.id, invited.scope, joined.email, "member_joined",
         email=joined.email, role=invited.role.value,

@@ -69,7 +69,7 @@ def test_host_assigns_jury_on_the_competition_page(
 
     form = {"csrf": csrf, "mode": "chosen", "duel": [second["id"]]}
     answer = client.post(f"/host/c/{cid}/jury/{anna}", data=form, follow_redirects=False)
-    assert answer.headers["location"] == f"/host/c/{cid}?ok=jury_assigned"
+    assert answer.headers["location"] == f"/host/c/{cid}?ok=jury_assigned#jury"
     assert organisations.jury_assignments(redis_client, cid) == {anna: [second["id"]]}
 
     client.post(f"/host/c/{cid}/jury/{anna}", data={"csrf": csrf, "mode": "all"})

@@ -37,7 +37,7 @@ def set_duel_admission(
 ) -> Response:
     client = request.app.state.store
     ready = request.app.state.settings.mail_ready
-    back = f"/host/c/{store.get_duel(client, did).competition}"
+    back = f"/host/c/{store.get_duel(client, did).competition}#duel-{did}"
     return _act(
         request,
         csrf,

@@ -64,20 +64,21 @@ def _render_with_csrf(
 
 
 def _act(request: Request, csrf: str, back: str, action: Callable[[], object], ok: str) -> Response:
-    """Run one host action from a form; come back to ``back`` with its outcome."""
+    """Run one host action from a form; go to ``back`` (``#anchor`` last) with its outcome."""
     if not host_session.is_logged_in(request):
         return _login_redirect()
+    back, hash_, anchor = back.partition("#")
     try:
         host_session.check_csrf(request, csrf)
         action()
     except errors.DomainError as exc:
-        return RedirectResponse(f"{back}?error={quote(exc.code)}", status_code=303)
+        return RedirectResponse(f"{back}?error={quote(exc.code)}{hash_}{anchor}", 303)
     except Exception as exc:  # bracket engine errors carry a code too
         code = getattr(exc, "code", None)
         if code is None:
             raise
-        return RedirectResponse(f"{back}?error={quote(code)}", status_code=303)
-    return RedirectResponse(f"{back}?ok={quote(ok)}", status_code=303)
+        return RedirectResponse(f"{back}?error={quote(code)}{hash_}{anchor}", 303)
+    return RedirectResponse(f"{back}?ok={quote(ok)}{hash_}{anchor}", 303)
 
 
 # Login ---------------------------------------------------------------------------
@@ -207,8 +208,8 @@ def competition_page(request: Request, cid: str, by: Reader) -> HTMLResponse:
 
 
 def _competition_page_of(client: Any, did: str) -> str:
-    """Where a duel's form comes back to: its competition's console page."""
-    return f"/host/c/{store.get_duel(client, did).competition}"
+    """Where a duel's form comes back to: its row on its competition's console page."""
+    return f"/host/c/{store.get_duel(client, did).competition}#duel-{did}"
 
 
 def _public_videos(client: Any, did: str) -> dict[str, dict[str, Any]]:

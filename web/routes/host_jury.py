@@ -57,7 +57,7 @@ def assign(
             raise errors.Invalid("Choose at least one duel.", code="jury_no_duels")
         jury_duty.assign(request.app.state.store, cid, uid, chosen, actor=by.actor)
 
-    return _act(request, csrf, f"/host/c/{cid}", action, "jury_assigned")
+    return _act(request, csrf, f"/host/c/{cid}#jury", action, "jury_assigned")
 
 
 def jury_panel(request: Request, cid: str, round_: int) -> dict[str, Any]:

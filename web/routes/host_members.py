@@ -65,6 +65,9 @@ def _with_times(view: dict[str, Any]) -> dict[str, Any]:
     for entry in view["audit"]:
         moment = datetime.fromtimestamp(float(entry.get("when", 0)), EVENT_TIMEZONE)
         entry["at"] = moment.strftime("%d.%m.%Y %H:%M")
+    for pending in view["invitations"]:
+        moment = datetime.fromtimestamp(pending["expires"], EVENT_TIMEZONE)
+        pending["until"] = moment.strftime("%d.%m.%Y %H:%M")
     return view
 
 
@@ -90,6 +93,18 @@ def invite(
             _keep_once(request, "member-invite", link)
 
     return _act(request, csrf, PAGE, action, "member_invited")
+
+
+@router.post("/members/{oid}/invitations/{digest}/withdraw")
+def withdraw_invitation(
+    request: Request, oid: str, digest: str, csrf: Field, owner: Members
+) -> Response:
+    client = request.app.state.store
+    return _act(
+        request, csrf, PAGE,
+        lambda: member_admin.withdraw(client, oid, owner, digest),
+        "invitation_withdrawn",
+    )  # fmt: skip
 
 
 @router.post("/members/{oid}/role")

@@ -64,7 +64,7 @@ def console_results_mode(
     request: Request, did: str, csrf: FormField, mode: FormField, by: Runner
 ) -> Response:
     client = request.app.state.store
-    back = f"/host/c/{store.get_duel(client, did).competition}"
+    back = f"/host/c/{store.get_duel(client, did).competition}#duel-{did}"
     return _act(
         request,
         csrf,
@@ -77,5 +77,5 @@ def console_results_mode(
 @router.post("/host/duels/{did}/reveal", include_in_schema=False)
 def console_reveal(request: Request, did: str, csrf: FormField, by: Runner) -> Response:
     client = request.app.state.store
-    back = f"/host/c/{store.get_duel(client, did).competition}"
+    back = f"/host/c/{store.get_duel(client, did).competition}#duel-{did}"
     return _act(request, csrf, back, lambda: reveal.reveal(client, did, actor=by.actor), "revealed")
