@@ -9,16 +9,13 @@ logged at WARNING, marked "DEV MAIL"; in production nothing is queued without SM
 from __future__ import annotations
 
 import logging
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 
 from rq import Queue, Retry
 
 from duels.connection import connect_queue
 from duels.settings import Settings
-from voting.email import masked
 from workers import context, queues
-from workers.mail import FAILURE_TTL, MailError, deliver, parse_smtp_url
+from workers.mail import FAILURE_TTL, send_plain
 
 log = logging.getLogger(__name__)
 
@@ -76,36 +73,9 @@ def reset_text(link: str) -> str:
     return RESET.format(link=link)
 
 
-def build_message(sender: str, to: str, subject: str, text: str) -> EmailMessage:
-    """Plain text only: nothing in it is markup, so nothing needs escaping."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or None)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    return message
-
-
 def send_account_mail(to: str, subject: str, text: str) -> None:
     """The RQ job: send the mail, or log it in development without SMTP."""
-    settings = context.settings()
-    if settings.smtp_url is None:
-        if settings.mode == "production":
-            raise MailError("MACHMAL_SMTP_URL is not set; no account mail can go out")
-        log.warning(
-            "DEV MAIL (MACHMAL_SMTP_URL not set) – account mail for %s: %s\n%s",
-            masked(to),
-            subject,
-            text,
-        )
-        return
-    target = parse_smtp_url(settings.smtp_url.get_secret_value())
-    deliver(
-        target, build_message(settings.mail_from, to, subject, text), settings.smtp_timeout_seconds
-    )
+    send_plain(context.settings(), to, subject, text, what="account mail")
 
 
 def enqueue_account_mail(settings: Settings, to: str, subject: str, text: str) -> bool:

@@ -16,8 +16,6 @@ import logging
 import secrets
 import time
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from zoneinfo import ZoneInfo
 
 import redis
@@ -29,7 +27,7 @@ from duels import company_invites, store, videos
 from duels.connection import connect_queue
 from duels.settings import Settings
 from workers import context, queues
-from workers.mail import MailError, deliver, parse_smtp_url
+from workers.mail import send_plain
 
 log = logging.getLogger(__name__)
 
@@ -76,21 +74,7 @@ def _when(epoch: float) -> str:
 
 def _send(settings: Settings, to: str, subject: str, body: str) -> None:
     """One plain-text mail; without SMTP outside production it goes to the log."""
-    if settings.smtp_url is None:
-        if settings.mode == "production":
-            raise MailError("MACHMAL_SMTP_URL is not set; no mail to companies can go out")
-        log.warning("DEV MAIL (MACHMAL_SMTP_URL not set) – to %s: %s\n%s", to, subject, body)
-        return
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2].strip("> "))
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body)
-    deliver(parse_smtp_url(settings.smtp_url.get_secret_value()), message,
-            settings.smtp_timeout_seconds)  # fmt: skip
+    send_plain(settings, to, subject, body, what="mail to companies")
 
 
 # Invite links ------------------------------------------------------------------------------

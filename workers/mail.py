@@ -84,17 +84,21 @@ def parse_smtp_url(url: str) -> SmtpTarget:
     )
 
 
-def build_message(sender: str, to: str, link: str, minutes: int) -> EmailMessage:
+def plain_message(sender: str, to: str, subject: str, text: str) -> EmailMessage:
     """Plain text only: nothing in it is markup, so nothing needs escaping."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
-    message["Subject"] = SUBJECT
+    message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or None)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(BODY.format(link=link, minutes=minutes))
+    message.set_content(text)
     return message
+
+
+def build_message(sender: str, to: str, link: str, minutes: int) -> EmailMessage:
+    return plain_message(sender, to, SUBJECT, BODY.format(link=link, minutes=minutes))
 
 
 def _loopback(host: str) -> bool:
@@ -139,24 +143,32 @@ def deliver(target: SmtpTarget, message: EmailMessage, timeout: float) -> None:
             smtp.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:
         # Not chained: the original may quote the recipient address.
-        raise MailError(f"sending the verification mail failed: {_describe(exc)}") from None
+        raise MailError(f"sending the mail failed: {_describe(exc)}") from None
+
+
+def send_plain(
+    settings: Settings, to: str, subject: str, text: str, *, what: str, dev_note: str = ""
+) -> None:
+    """Send one plain-text mail (every kind of mail of the product). Without SMTP outside
+    production it goes to the log instead, marked DEV MAIL, the address masked; in
+    production that is an error (the job fails and RQ keeps it)."""
+    if settings.smtp_url is None:
+        if settings.mode == "production":
+            raise MailError(f"MACHMAL_SMTP_URL is not set; no {what} can go out")
+        note = dev_note or f"{what} for {masked(to)}: {subject}\n{text}"
+        log.warning("DEV MAIL (MACHMAL_SMTP_URL not set) – %s", note)
+        return
+    target = parse_smtp_url(settings.smtp_url.get_secret_value())
+    message = plain_message(settings.mail_from, to, subject, text)
+    deliver(target, message, settings.smtp_timeout_seconds)
 
 
 def send_verification(to: str, link: str, minutes: int) -> None:
     """The RQ job: send the link, or log it in development without SMTP."""
-    settings = context.settings()
-    if settings.smtp_url is None:
-        if settings.mode == "production":
-            raise MailError("MACHMAL_SMTP_URL is not set; no verification mail can go out")
-        log.warning(
-            "DEV MAIL (MACHMAL_SMTP_URL not set) – verification link for %s: %s",
-            masked(to),
-            link,
-        )
-        return
-    target = parse_smtp_url(settings.smtp_url.get_secret_value())
-    message = build_message(settings.mail_from, to, link, minutes)
-    deliver(target, message, settings.smtp_timeout_seconds)
+    send_plain(
+        context.settings(), to, SUBJECT, BODY.format(link=link, minutes=minutes),
+        what="verification mail", dev_note=f"verification link for {masked(to)}: {link}",
+    )  # fmt: skip
 
 
 def enqueue_verification(settings: Settings, order: MailOrder) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from pydantic import BaseModel
+from pydantic import Field as FormField
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from duels import access, brand_images, branding, errors, organisations, store, videos
@@ -21,15 +23,30 @@ router = APIRouter(prefix="/host", include_in_schema=False)
 Field = Annotated[str, Form()]
 Optional = Annotated[str, Form(max_length=600)]
 Upload = Annotated[UploadFile, File()]
+
+
+class BrandingForm(BaseModel):
+    """The branding form of a competition or an organisation (the same fields)."""
+
+    csrf: str
+    region: str = FormField(default="", max_length=600)
+    primary: str = FormField(default="", max_length=600)
+    accent: str = FormField(default="", max_length=600)
+    primary_pick: str = FormField(default="", max_length=600)
+    accent_pick: str = FormField(default="", max_length=600)
+    imprint: str = FormField(default="", max_length=600)
+    privacy: str = FormField(default="", max_length=600)
+
+
+BrandingFields = Annotated[BrandingForm, Form()]
 # What the colour pickers start from when no brand colour is set (web/static/style.css).
 PICKER_DEFAULTS = {"primary": "#c2410c", "accent": "#1f6f8f"}
 
 
 def _scope_of(request: Request, by: access.Principal, kind: str, ident: str) -> str:
     client = request.app.state.store
-    if kind == "o":
+    if kind == "o":  # the role in it was checked by the route's rule (web.deps.allow)
         organisations.get_organisation(client, ident)
-        access.require_in_organisation(client, by, access.Permission.CONFIGURE, ident)
     else:
         store.get_competition(client, ident)
     return f"{kind}:{ident}"
@@ -73,18 +90,18 @@ def _chosen(name: str, text: str, pick: str, stored: str) -> str:
     return stored
 
 
-def _save(request: Request, scope: str, form: dict[str, str], by: access.Principal) -> Response:
+def _save(request: Request, scope: str, form: BrandingForm, by: access.Principal) -> Response:
     client = request.app.state.store
     stored = branding.get(client, scope)
     values = {
-        "region": form["region"],
-        "primary": _chosen("primary", form["primary"], form["primary_pick"], stored.primary),
-        "accent": _chosen("accent", form["accent"], form["accent_pick"], stored.accent),
-        "imprint": form["imprint"],
-        "privacy": form["privacy"],
+        "region": form.region,
+        "primary": _chosen("primary", form.primary, form.primary_pick, stored.primary),
+        "accent": _chosen("accent", form.accent, form.accent_pick, stored.accent),
+        "imprint": form.imprint,
+        "privacy": form.privacy,
     }
     try:
-        host_session.check_csrf(request, form["csrf"])
+        host_session.check_csrf(request, form.csrf)
         branding.update(client, scope, **values, actor=by.actor)
     except branding.ContrastTooLow as exc:
         failed = {"code": exc.code, "field": exc.field, "colour": exc.colour, "ratio": exc.ratio}
@@ -116,17 +133,7 @@ def branding_page(request: Request, cid: str, by: Configurer) -> Response:
 
 
 @router.post("/c/{cid}/branding")
-def save_branding(
-    request: Request, cid: str, csrf: Field, by: Configurer,
-    region: Optional = "", primary: Optional = "", accent: Optional = "",
-    primary_pick: Optional = "", accent_pick: Optional = "",
-    imprint: Optional = "", privacy: Optional = "",
-) -> Response:  # fmt: skip
-    form = {
-        "csrf": csrf, "region": region, "primary": primary, "accent": accent,
-        "primary_pick": primary_pick, "accent_pick": accent_pick,
-        "imprint": imprint, "privacy": privacy,
-    }  # fmt: skip
+def save_branding(request: Request, cid: str, form: BrandingFields, by: Configurer) -> Response:
     return _save(request, _scope_of(request, by, "c", cid), form, by)
 
 
@@ -174,16 +181,8 @@ def organisation_branding_page(request: Request, oid: str, by: Configurer) -> Re
 
 @router.post("/o/{oid}/branding")
 def save_organisation_branding(
-    request: Request, oid: str, csrf: Field, by: Configurer,
-    region: Optional = "", primary: Optional = "", accent: Optional = "",
-    primary_pick: Optional = "", accent_pick: Optional = "",
-    imprint: Optional = "", privacy: Optional = "",
-) -> Response:  # fmt: skip
-    form = {
-        "csrf": csrf, "region": region, "primary": primary, "accent": accent,
-        "primary_pick": primary_pick, "accent_pick": accent_pick,
-        "imprint": imprint, "privacy": privacy,
-    }  # fmt: skip
+    request: Request, oid: str, form: BrandingFields, by: Configurer
+) -> Response:
     return _save(request, _scope_of(request, by, "o", oid), form, by)
 
 
