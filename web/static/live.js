@@ -2,14 +2,13 @@
  * tally  -> update that duel's bars and the leaderboard votes in place (no fetch)
  * duel, bracket, resync -> refetch the board fragment (jittered, so a room full
  *   of screens does not hit the server in the same millisecond)
- * The stream reconnects itself with exponential backoff and jitter (up to 60 s), from
- *   the last event id seen, whether it was refused (429/503) or dropped.
+ * The stream and its reconnects are event_stream.js's (loaded before this file).
  * No third-party code; no inline styles (widths are set through the CSSOM). */
 (function () {
   "use strict";
 
   var root = document.getElementById("live-board");
-  if (!root || !window.EventSource || !window.fetch) {
+  if (!root || !window.EventSource || !window.fetch || !window.followEvents) {
     return; // the <noscript> refresh and the server-rendered page still work
   }
   var content = document.getElementById("live-content");
@@ -17,9 +16,6 @@
   var lang = root.getAttribute("data-lang") || "de";
   var refreshTimer = null;
   var refreshing = false;
-  var MAX_RECONNECT_MS = 60000;
-  var attempts = 0;
-  var lastEventId = root.getAttribute("data-last-event-id") || "";
 
   function selectorValue(value) {
     return window.CSS && CSS.escape ? CSS.escape(value) : value.replace(/["\\]/g, "\\$&");
@@ -160,63 +156,19 @@
     });
   }
 
-  function parse(message) {
-    try {
-      return JSON.parse(message.data);
-    } catch (error) {
-      return null;
-    }
-  }
-
-  function remember(message) {
-    if (message && message.lastEventId) {
-      lastEventId = message.lastEventId;
-    }
-  }
-
-  function reconnectLater() {
-    // Exponential backoff with jitter: 1-2 s, 2-4 s, 4-8 s ... up to 30-60 s, so a room
-    // of screens refused (429/503) or cut off by a restart does not return in one wave.
-    var ceiling = Math.min(MAX_RECONNECT_MS, 2000 * Math.pow(2, attempts));
-    attempts += 1;
-    window.setTimeout(connect, ceiling / 2 + Math.random() * (ceiling / 2));
-  }
-
-  function connect() {
-    var url = root.getAttribute("data-events");
-    if (lastEventId) {
-      // Events published since the page was rendered (or the last one seen) are replayed.
-      url += "?last_event_id=" + encodeURIComponent(lastEventId);
-    }
-    var source = new EventSource(url);
-    source.addEventListener("open", function () {
-      attempts = 0;
-      if (status) {
-        status.hidden = true;
-      }
-    });
-    source.addEventListener("error", function () {
-      if (status) {
-        status.hidden = false;
-      }
-      // A refused stream (429/503) is given up by the browser; a dropped one it retries
-      // every 2 s, every screen at once. Either way: close it and come back with backoff.
-      source.close();
-      reconnectLater();
-    });
-    source.addEventListener("hello", remember);
-    source.addEventListener("tally", function (message) {
-      remember(message);
-      applyTally(parse(message));
-    });
-    ["duel", "bracket", "resync"].forEach(function (kind) {
-      source.addEventListener(kind, function (message) {
-        remember(message);
-        scheduleRefresh();
-      });
-    });
+  function refreshOnAny() {
+    scheduleRefresh();
   }
 
   initialiseBars();
-  connect();
+  window.followEvents(
+    root.getAttribute("data-events"),
+    root.getAttribute("data-last-event-id") || "",
+    { tally: applyTally, duel: refreshOnAny, bracket: refreshOnAny, resync: refreshOnAny },
+    function (open) {
+      if (status) {
+        status.hidden = open;
+      }
+    }
+  );
 })();

@@ -4,25 +4,22 @@
  * tally  -> update the shown duel's bars in place
  * duel   -> refetch when it is the shown duel (closed, revealed); bracket likewise for
  *           the bracket, ranking and champion scenes; resync -> ask scene.json again
- * On load it asks scene.json once (a change between render and connect). The stream
- * reconnects with exponential backoff and jitter from the last event id, like live.js.
+ * On load it asks scene.json once (a change between render and connect). The stream and
+ * its reconnects are event_stream.js's (loaded before this file).
  * Bars grow from 0 in the reveal scene (CSSOM widths, allowed by the CSP); with
  * prefers-reduced-motion they are set at once. */
 (function () {
   "use strict";
 
   var root = document.getElementById("stage");
-  if (!root || !window.EventSource || !window.fetch) {
+  if (!root || !window.EventSource || !window.fetch || !window.followEvents) {
     return;
   }
   var legacy = root.hasAttribute("data-legacy");
   var lang = root.getAttribute("data-lang") || "de";
-  var lastEventId = root.getAttribute("data-last-event-id") || "";
   var wanted = number(root.getAttribute("data-version"));
   var loading = false;
-  var attempts = 0;
   var ticker = null;
-  var MAX_RECONNECT_MS = 60000;
   var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   function number(value) {
@@ -183,64 +180,26 @@
       });
   }
 
-  function parse(message) {
-    if (message && message.lastEventId) {
-      lastEventId = message.lastEventId;
-    }
-    try {
-      return JSON.parse(message.data);
-    } catch (error) {
-      return null;
-    }
-  }
-
-  function reconnectLater() {
-    var ceiling = Math.min(MAX_RECONNECT_MS, 2000 * Math.pow(2, attempts));
-    attempts += 1;
-    window.setTimeout(connect, ceiling / 2 + Math.random() * (ceiling / 2));
-  }
-
-  function connect() {
-    var url = root.getAttribute("data-events");
-    if (lastEventId) {
-      url += "?last_event_id=" + encodeURIComponent(lastEventId);
-    }
-    var source = new EventSource(url);
-    source.addEventListener("open", function () {
-      attempts = 0;
-    });
-    source.addEventListener("error", function () {
-      source.close();
-      reconnectLater();
-    });
-    source.addEventListener("hello", parse);
-    source.addEventListener("scene", function (message) {
-      var event = parse(message);
+  var handlers = {
+    scene: function (event) {
       if (event) {
         want(number(event.version));
       }
-    });
-    source.addEventListener("tally", function (message) {
-      applyTally(parse(message));
-    });
-    source.addEventListener("duel", function (message) {
-      var event = parse(message);
+    },
+    tally: applyTally,
+    duel: function (event) {
       if (!legacy && event && event.duel === attr("data-duel")) {
         wanted = Math.max(wanted, shownVersion());
         refresh();
       }
-    });
-    source.addEventListener("bracket", function (message) {
-      parse(message);
+    },
+    bracket: function () {
       if (!legacy && /^(bracket|leaderboard|champion|winner)$/.test(attr("data-scene"))) {
         refresh();
       }
-    });
-    source.addEventListener("resync", function (message) {
-      parse(message);
-      askScene();
-    });
-  }
+    },
+    resync: askScene,
+  };
 
   function refresh() {
     // The same scene with new data (a duel closed or revealed, the bracket moved on).
@@ -254,5 +213,7 @@
     setUp();
   }
   askScene();
-  connect();
+  window.followEvents(
+    root.getAttribute("data-events"), root.getAttribute("data-last-event-id") || "", handlers
+  );
 })();
