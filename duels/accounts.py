@@ -220,15 +220,16 @@ def issue_link(client: redis.Redis, purpose: str, seconds: int, **data: Any) -> 
 
 def peek_link(client: redis.Redis, token: str, purpose: str) -> dict[str, Any]:
     raw = client.get(keys.account_token(_digest(token))) if token else None
-    data: dict[str, Any] = orjson.loads(raw) if raw else {}
-    if data.get("purpose") != purpose:
-        raise errors.NotFound("This link is not valid (any more).", code="link_invalid")
-    return data
+    return _link_data(raw, purpose)
 
 
 def use_link(client: redis.Redis, token: str, purpose: str) -> dict[str, Any]:
     """Read and delete in one step: two tabs cannot both use one link."""
     raw = client.getdel(keys.account_token(_digest(token))) if token else None
+    return _link_data(raw, purpose)
+
+
+def _link_data(raw: Any, purpose: str) -> dict[str, Any]:
     data: dict[str, Any] = orjson.loads(raw) if raw else {}
     if data.get("purpose") != purpose:
         raise errors.NotFound("This link is not valid (any more).", code="link_invalid")

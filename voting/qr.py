@@ -20,6 +20,11 @@ def short_url(public_url: str, did: str) -> str:
 
 @lru_cache(maxsize=256)
 def svg(content: str) -> bytes:
+    return make_svg(content)
+
+
+def make_svg(content: str) -> bytes:
+    """The QR code as SVG, not cached (for content that carries a secret)."""
     # White background rect so the code also reads on a dark projector theme.
     image = qrcode.make(
         content,

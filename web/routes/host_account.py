@@ -9,13 +9,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-import qrcode
-import qrcode.image.svg
 import redis
 from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, Response
 
 from duels import account_settings, accounts, api_keys, errors, login_brake, organisations
+from voting import qr
 from web import host_session
 from web.audience import client_ip
 from web.deps import Person
@@ -144,11 +143,4 @@ def _key_row(key: api_keys.ApiKey) -> dict[str, str]:
 
 def _qr_data_uri(content: str) -> str:
     """An inline SVG QR code (not cached: it carries a secret)."""
-    image = qrcode.make(
-        content,
-        image_factory=qrcode.image.svg.SvgPathFillImage,
-        border=2,
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-    )
-    data: bytes = image.to_string(encoding="unicode").encode()
-    return "data:image/svg+xml;base64," + base64.b64encode(data).decode()
+    return "data:image/svg+xml;base64," + base64.b64encode(qr.make_svg(content)).decode()
