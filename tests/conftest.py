@@ -21,6 +21,7 @@ from duels.redis_server import EmbeddedRedis
 from duels.settings import Settings
 from tests.cluster import EmbeddedCluster
 from tests.cluster.embedded import CLUSTER_MODE
+from tests.mail_sink import Sink, running_sink
 from tests.support import Process, queue_connection, start_web, start_worker, store_client
 from web.app import create_app
 
@@ -164,3 +165,22 @@ def rq_connection(settings: Settings) -> Iterator[redis.Redis]:
     connection = queue_connection(settings)
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[Sink]:
+    """A real SMTP server process; its mails land in ``sink.folder``."""
+    with running_sink(tmp_path / "mail") as running:
+        yield running
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, sink: Sink) -> Settings:
+    return settings.model_copy(update={"smtp_url": SecretStr(f"smtp://127.0.0.1:{sink.port}")})
+
+
+@pytest.fixture
+def mail_worker(mail_settings: Settings) -> Iterator[Process]:
+    process = start_worker(mail_settings)
+    yield process
+    process.stop()

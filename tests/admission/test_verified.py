@@ -6,12 +6,10 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import smtplib
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +19,12 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from duels import errors, keys, privacy
-from duels.redis_server import free_port
 from duels.settings import Settings
+from tests.mail_sink import MAIL_TIMEOUT, Sink
 from tests.support import (
     Process,
     child_env,
     queue_connection,
-    start_worker,
     store_client,
     wait_for,
 )
@@ -39,8 +36,6 @@ from web.app import create_app
 from workers.mail import MailError, SmtpTarget, build_message, deliver, parse_smtp_url
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
-MAIL_TIMEOUT = 30.0
 
 
 # Pure parts: the normal form one vote is counted for -----------------------------------
@@ -97,55 +92,6 @@ def test_smtp_urls() -> None:
 
 
 # Processes: a real SMTP server and a real worker ------------------------------------------
-
-
-@dataclass
-class Sink:
-    port: int
-    folder: Path
-
-    def messages(self) -> list[email.message.EmailMessage]:
-        return [
-            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            for path in sorted(self.folder.glob("*.eml"))
-        ]
-
-    def wait(self, count: int) -> list[email.message.EmailMessage]:
-        wait_for(lambda: len(list(self.folder.glob("*.eml"))) >= count, timeout=MAIL_TIMEOUT)
-        return self.messages()
-
-
-@pytest.fixture
-def sink(tmp_path: Path) -> Iterator[Sink]:
-    port, folder = free_port(), tmp_path / "mail"
-    popen = subprocess.Popen(
-        [sys.executable, "-m", "tests.admission.smtp_sink", str(port), str(folder)], cwd=ROOT
-    )
-    process = Process(popen)
-
-    def answers() -> bool:
-        assert popen.poll() is None, "the SMTP server exited"
-        try:
-            with smtplib.SMTP("127.0.0.1", port, timeout=2) as probe:
-                return probe.noop()[0] == 250
-        except OSError:
-            return False
-
-    wait_for(answers, timeout=20)
-    yield Sink(port, folder)
-    process.stop()
-
-
-@pytest.fixture
-def mail_settings(settings: Settings, sink: Sink) -> Settings:
-    return settings.model_copy(update={"smtp_url": SecretStr(f"smtp://127.0.0.1:{sink.port}")})
-
-
-@pytest.fixture
-def mail_worker(mail_settings: Settings) -> Iterator[Process]:
-    process = start_worker(mail_settings)
-    yield process
-    process.stop()
 
 
 @pytest.fixture

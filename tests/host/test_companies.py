@@ -4,36 +4,27 @@ SMTP server process and a real RQ worker."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 import re
-import smtplib
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-from pydantic import SecretStr
 from rq import Queue
 from rq.job import Job
 from starlette.testclient import TestClient
 
 from duels import keys, store, videos
-from duels.redis_server import free_port
 from duels.settings import Settings
 from tests.accounts import OWNER_EMAIL, log_in
-from tests.support import Process, queue_connection, start_worker, wait_for
+from tests.mail_sink import Sink
+from tests.support import Process, queue_connection, wait_for
 from tests.videos.conftest import League, make_league
 from web.app import create_app
 from workers import company_mail, queues
 
-ROOT = Path(__file__).resolve().parents[2]
 YT = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
 DAY = 24 * 3600
 
@@ -176,55 +167,6 @@ def test_without_smtp_a_company_mail_goes_to_the_log(
 
 
 # Mail through a real SMTP server and a real worker --------------------------------------------
-
-
-@dataclass
-class Sink:
-    port: int
-    folder: Path
-
-    def messages(self) -> list[email.message.EmailMessage]:
-        return [
-            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            for path in sorted(self.folder.glob("*.eml"))
-        ]
-
-    def wait(self, count: int) -> list[email.message.EmailMessage]:
-        wait_for(lambda: len(list(self.folder.glob("*.eml"))) >= count, timeout=30)
-        return self.messages()
-
-
-@pytest.fixture
-def sink(tmp_path: Path) -> Iterator[Sink]:
-    port, folder = free_port(), tmp_path / "mail"
-    popen = subprocess.Popen(
-        [sys.executable, "-m", "tests.admission.smtp_sink", str(port), str(folder)], cwd=ROOT
-    )
-    process = Process(popen)
-
-    def answers() -> bool:
-        assert popen.poll() is None, "the SMTP server exited"
-        try:
-            with smtplib.SMTP("127.0.0.1", port, timeout=2) as probe:
-                return probe.noop()[0] == 250
-        except OSError:
-            return False
-
-    wait_for(answers, timeout=20)
-    yield Sink(port, folder)
-    process.stop()
-
-
-@pytest.fixture
-def mail_settings(settings: Settings, sink: Sink) -> Settings:
-    return settings.model_copy(update={"smtp_url": SecretStr(f"smtp://127.0.0.1:{sink.port}")})
-
-
-@pytest.fixture
-def mail_worker(mail_settings: Settings) -> Iterator[Process]:
-    process = start_worker(mail_settings)
-    yield process
-    process.stop()
 
 
 @pytest.fixture

@@ -6,80 +6,27 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import smtplib
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import redis
-from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from duels import member_admin, organisations
 from duels.access import Role
-from duels.redis_server import free_port
 from duels.settings import Settings
 from tests.accounts import OWNER_EMAIL, PASSWORD, account, csrf_of, log_in, log_in_form
 from tests.conftest import HOST_TOKEN as SETTINGS_HOST_TOKEN
 from tests.conftest import ClientFactory
-from tests.support import Process, child_env, start_worker, wait_for
+from tests.mail_sink import MAIL_TIMEOUT, Sink
+from tests.support import Process, child_env, wait_for
 from tests.voting.factories import make_duel
 from web.app import create_app
 
-ROOT = Path(__file__).resolve().parents[2]
-MAIL_TIMEOUT = 30.0
 NEW_PASSWORD = "a much better passphrase"
-
-
-@dataclass
-class Sink:
-    folder: Path
-
-    def wait(self, count: int) -> list[email.message.EmailMessage]:
-        wait_for(lambda: len(list(self.folder.glob("*.eml"))) >= count, timeout=MAIL_TIMEOUT)
-        return [
-            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            for path in sorted(self.folder.glob("*.eml"))
-        ]
-
-
-@pytest.fixture
-def mail_settings(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
-    """Settings with a real SMTP server (tests/admission/smtp_sink.py) behind them."""
-    port, folder = free_port(), tmp_path / "mail"
-    popen = subprocess.Popen(
-        [sys.executable, "-m", "tests.admission.smtp_sink", str(port), str(folder)], cwd=ROOT
-    )
-    process = Process(popen)
-
-    def answers() -> bool:
-        assert popen.poll() is None, "the SMTP server exited"
-        try:
-            with smtplib.SMTP("127.0.0.1", port, timeout=2) as probe:
-                return probe.noop()[0] == 250
-        except OSError:
-            return False
-
-    try:
-        wait_for(answers, timeout=20)
-        yield settings.model_copy(update={"smtp_url": SecretStr(f"smtp://127.0.0.1:{port}")})
-    finally:
-        process.stop()
-
-
-@pytest.fixture
-def sink(mail_settings: Settings, tmp_path: Path) -> Sink:
-    return Sink(tmp_path / "mail")
-
-
-@pytest.fixture
-def mail_worker(mail_settings: Settings) -> Iterator[Process]:
-    process = start_worker(mail_settings)
-    yield process
-    process.stop()
 
 
 @pytest.fixture
