@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +18,7 @@ from duels import accounts, errors, host_sessions, login_brake
 from duels.settings import Settings
 from web.audience import client_ip
 
+T = TypeVar("T")
 SESSION_COOKIE = "mm_host"
 CSRF_COOKIE = "mm_csrf"
 ONCE_KINDS = ("invite", "screen")
@@ -51,18 +54,27 @@ def _check_session(request: Request) -> None:
 
 def log_in(request: Request, response: Response, email: str, password: str, code: str) -> None:
     """Check the credentials (braked per address and account) and open a session."""
+    client = request.app.state.store
+    user = braked(request, lambda: accounts.authenticate(client, email, password, code))
+    open_session(request, response, user)
+
+
+def braked(request: Request, check: Callable[[], T]) -> T:
+    """Run a check of a password or a TOTP code under the login brake
+    (duels/login_brake.py): the login's, and the account page's, so a stolen session
+    cannot guess either freely. "Enter your code" is no failure."""
     settings: Settings = request.app.state.settings
     client = request.app.state.store
     address = login_brake.address_hash(settings.secret_key_value(), client_ip(request))
     login_brake.check(client, address)
     try:
-        user = accounts.authenticate(client, email, password, code)
+        result = check()
     except errors.Forbidden as exc:
         if exc.code == "totp_required":
             raise
         raise login_brake.failed(client, address, exc) from None
     login_brake.succeeded(client, address)
-    open_session(request, response, user, address)
+    return result
 
 
 def open_session(

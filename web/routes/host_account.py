@@ -5,7 +5,6 @@ session (duels/account_settings.py), never in a URL."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -13,10 +12,9 @@ import redis
 from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, Response
 
-from duels import account_settings, accounts, api_keys, errors, login_brake, organisations
+from duels import account_settings, accounts, api_keys, organisations
 from voting import qr
 from web import host_session
-from web.audience import client_ip
 from web.deps import Person
 from web.routes.host_console import EVENT_TIMEZONE, _act, _page
 
@@ -66,7 +64,9 @@ def change_password(
         client = _store(request)
         changed.append(account_settings.change_password(client, user, current, new, repeat))
 
-    response = _act(request, csrf, BACK, lambda: _braked(request, action), "password_changed")
+    response = _act(
+        request, csrf, BACK, lambda: host_session.braked(request, action), "password_changed"
+    )
     if changed:  # every session ended: this browser gets a fresh one
         host_session.open_session(request, response, changed[0])
     return response
@@ -94,7 +94,7 @@ def turn_off_totp(request: Request, csrf: Field, code: Code, user: Person) -> Re
     def action() -> None:
         account_settings.turn_off_totp(_store(request), user, code)
 
-    return _act(request, csrf, BACK, lambda: _braked(request, action), "totp_disabled")
+    return _act(request, csrf, BACK, lambda: host_session.braked(request, action), "totp_disabled")
 
 
 @router.post("/keys")
@@ -119,18 +119,6 @@ def revoke_key(
     return _act(
         request, csrf, BACK, lambda: api_keys.revoke(client, user.id, key_id), "key_revoked"
     )
-
-
-def _braked(request: Request, action: Callable[[], object]) -> None:
-    """The login's brake on a check of the password or the second factor: a stolen
-    session must not guess either freely."""
-    client, settings = _store(request), request.app.state.settings
-    address = login_brake.address_hash(settings.secret_key_value(), client_ip(request))
-    login_brake.check(client, address)
-    try:
-        action()
-    except errors.Forbidden as exc:
-        raise login_brake.failed(client, address, exc) from None
 
 
 def _key_row(key: api_keys.ApiKey) -> dict[str, str]:
