@@ -17,6 +17,7 @@ import redis
 from duels import keys
 from duels.redis_server import EmbeddedRedis
 from duels.settings import Settings
+from tests.conftest import PRODUCT_TIMEOUT
 from tests.faults.processes import Voters
 from tests.support import Process, start_web, start_worker, wait_for
 from tests.tally.factories import make_duel, official, official_total, provisional
@@ -36,6 +37,7 @@ def burst_settings(settings: Settings) -> Settings:
             "votes_per_ip_per_minute": 1_000_000,
             "votes_per_ip_ua_per_minute": 1_000_000,
             "pow_burst_difficulty": 0,
+            "redis_timeout": PRODUCT_TIMEOUT,  # "503 within the budget" is the product's
         }
     )
 

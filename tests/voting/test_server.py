@@ -15,6 +15,7 @@ import redis
 from duels import keys
 from duels.redis_server import EmbeddedRedis
 from duels.settings import Settings
+from tests.conftest import PRODUCT_TIMEOUT
 from tests.support import Process, start_web
 from tests.voting.factories import make_duel, voter_cookie
 from tests.voting.helpers import SECRET
@@ -29,6 +30,7 @@ def crowd_server(settings: Settings) -> Iterator[Process]:
         "votes_per_ip_per_minute": 1_000_000,
         "votes_per_ip_ua_per_minute": 1_000_000,
         "pow_burst_new_voters_per_minute": 1_000_000,
+        "redis_timeout": PRODUCT_TIMEOUT,  # "503 quickly" is measured on the product's budget
     }
     process = start_web(settings.model_copy(update=lifted))
     yield process
