@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import random
 import re
@@ -36,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from http.cookiejar import CookieJar, DefaultCookiePolicy
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 import redis  # noqa: E402
-from stack import HOST_TOKEN, Stack  # noqa: E402  (bench/ is on the path)
+from probes import ProcessCpu, Profiler, RedisProbe  # noqa: E402  (bench/ is on the path)
+from rawhttp import Answer, Pool  # noqa: E402
+from stack import HOST_TOKEN, Stack  # noqa: E402
 
 from duels import keys  # noqa: E402
 from voting.tokens import VOTER_COOKIE, solve  # noqa: E402
@@ -110,20 +111,6 @@ def set_up_competition(url: str) -> tuple[str, list[dict[str, Any]]]:
     return cid, duels
 
 
-class NoCookies(DefaultCookiePolicy):
-    """Thousands of phones share one HTTP client: it must not keep anyone's cookie."""
-
-    def set_ok(self, cookie: Any, request: Any) -> bool:
-        return False
-
-
-def phones_client(url: str) -> httpx.AsyncClient:
-    # Small pools: one httpx client slows down badly with hundreds of queued requests.
-    limits = httpx.Limits(max_connections=PHONE_CONNECTIONS, keepalive_expiry=2.0)
-    jar = CookieJar(policy=NoCookies())
-    return httpx.AsyncClient(base_url=url, timeout=30, limits=limits, cookies=jar)
-
-
 class Recorder:
     def __init__(self) -> None:
         self.outcomes: Counter[str] = Counter()
@@ -131,38 +118,40 @@ class Recorder:
         self.accepted: Counter[tuple[str, str]] = Counter()
         self.answered: dict[str, list[tuple[str, float]]] = {}  # duel -> (vote id, 202 at)
         self.errors: Counter[str] = Counter()
+        self.pages: list[float] = []
 
-    def answer(self, did: str, team: str, response: httpx.Response, took: float) -> str:
+    def answer(self, did: str, team: str, response: Answer, took: float) -> str:
         self.latencies.append(took)
-        if response.status_code == 202:
+        if response.status == 202:
             self.accepted[(did, team)] += 1
-            self.answered.setdefault(did, []).append((response.json()["vote_id"], time.monotonic()))
+            vote_id = orjson.loads(response.body)["vote_id"]
+            self.answered.setdefault(did, []).append((vote_id, time.monotonic()))
             code = "202 accepted"
         else:
             try:
-                code = f"{response.status_code} {response.json()['detail']['code']}"
+                code = f"{response.status} {orjson.loads(response.body)['detail']['code']}"
             except (ValueError, KeyError, TypeError):
-                code = str(response.status_code)
+                code = str(response.status)
         self.outcomes[code] += 1
         return code
 
 
 async def post_vote(
-    http: httpx.AsyncClient, rec: Recorder, did: str, team: str, headers: dict[str, str],
+    http: Pool, rec: Recorder, did: str, team: str, headers: dict[str, str],
     proof: dict[str, str] | None = None,
-) -> httpx.Response:  # fmt: skip
+) -> Answer:  # fmt: skip
     body: dict[str, Any] = {"team_id": team}
     if proof is not None:
         body["pow"] = proof
     started = time.monotonic()
-    response = await http.post(f"/api/duels/{did}/votes", json=body, headers=headers)
+    response = await http.request("POST", f"/api/duels/{did}/votes", headers, orjson.dumps(body))
     rec.answer(did, team, response, time.monotonic() - started)
     return response
 
 
 async def phone(
-    http: httpx.AsyncClient, rec: Recorder, duel: dict[str, Any], at: float, start: float,
-    rng: random.Random,
+    http: Pool, rec: Recorder, duel: dict[str, Any], at: float, start: float,
+    rng: random.Random, solver: ProcessPoolExecutor,
 ) -> None:  # fmt: skip
     await asyncio.sleep(max(0.0, start + at - time.monotonic()))
     address = (
@@ -174,48 +163,64 @@ async def phone(
     did = duel["id"]
     team = duel["home"]["id"] if rng.random() < 0.55 else duel["away"]["id"]
     try:
-        page = await http.get(f"/vote/{did}", headers=headers)
+        started = time.monotonic()
+        page = await http.request("GET", f"/vote/{did}", headers)
+        rec.pages.append(time.monotonic() - started)
         found = COOKIE.search(page.headers.get("set-cookie", ""))
         if found is None:
-            rec.errors[f"page {page.status_code}"] += 1
+            rec.errors[f"page {page.status}"] += 1
             return
         headers["Cookie"] = f"{VOTER_COOKIE}={found.group(1)}"
+        headers["Content-Type"] = "application/json"
         await asyncio.sleep(rng.uniform(0.5, 3.0))  # reads, watches, taps
         response = await post_vote(http, rec, did, team, headers)
         for _ in range(3):
-            detail = response.json().get("detail", {}) if response.status_code != 202 else {}
-            if response.status_code == 403 and "challenge" in detail:
+            answer: Any = response.json() if response.status != 202 else {}
+            detail = answer.get("detail", {})
+            if response.status == 403 and "challenge" in detail:
+                # The phone's own CPU solves it: another process, not this event loop.
                 challenge = detail["challenge"]
-                nonce = await asyncio.to_thread(
-                    solve, challenge["challenge"], int(challenge["difficulty"])
+                nonce = await asyncio.get_running_loop().run_in_executor(
+                    solver, solve, challenge["challenge"], int(challenge["difficulty"])
                 )
                 proof = {"challenge": challenge["challenge"], "nonce": nonce}
                 response = await post_vote(http, rec, did, team, headers, proof)
-            elif response.status_code in (429, 503):
-                wait = min(float(response.headers.get("Retry-After", "1")), 5.0)
+            elif response.status in (429, 503):
+                wait = min(float(response.headers.get("retry-after", "1")), 5.0)
                 await asyncio.sleep(wait)
                 response = await post_vote(http, rec, did, team, headers)
             else:
                 break
         if rng.random() < DOUBLE_TAP_SHARE:
             await post_vote(http, rec, did, team, headers)  # answered already_voted
-    except httpx.HTTPError as exc:
+    except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
         rec.errors[type(exc).__name__] += 1
 
 
-async def bot(
-    http: httpx.AsyncClient, rec: Recorder, duels: list[dict[str, Any]], until: float
-) -> None:
-    headers = {"X-Forwarded-For": BOT_ADDRESS, "User-Agent": "python-requests/2.31"}
+async def bot(http: Pool, rec: Recorder, duels: list[dict[str, Any]], until: float) -> None:
+    headers = {
+        "X-Forwarded-For": BOT_ADDRESS,
+        "User-Agent": "python-requests/2.31",
+        "Content-Type": "application/json",
+    }
     n = 0
     while time.monotonic() < until:
         duel = duels[n % len(duels)]
         n += 1
         try:
             await post_vote(http, rec, duel["id"], duel["home"]["id"], headers)
-        except httpx.HTTPError as exc:
+        except (OSError, asyncio.IncompleteReadError) as exc:
             rec.errors[f"bot {type(exc).__name__}"] += 1
         await asyncio.sleep(BOT_PAUSE_SECONDS)
+
+
+async def loop_lag(lags: list[float], stop: asyncio.Event) -> None:
+    """How late the load generator's own event loop wakes up: when this grows, its
+    latency figures include its own queueing, not only the server's."""
+    while not stop.is_set():
+        started = time.monotonic()
+        await asyncio.sleep(0.01)
+        lags.append(time.monotonic() - started - 0.01)
 
 
 class Viewers:
@@ -287,11 +292,6 @@ def vote_to_screen(rec: Recorder, shown: dict[str, list[tuple[float, int]]]) -> 
     return latencies
 
 
-def redis_cpu(client: redis.Redis) -> float:
-    info = client.info("cpu")
-    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
-
-
 def schedule(voters: int, seconds: float, rng: random.Random) -> list[tuple[float, int]]:
     """(arrival second, duel index): a burst after each opening, the rest spread out."""
     arrivals = []
@@ -307,27 +307,41 @@ def schedule(voters: int, seconds: float, rng: random.Random) -> list[tuple[floa
     return arrivals
 
 
-async def run(url: str, port: int, redis_url: str, args: argparse.Namespace) -> None:
+async def run(stack: Stack, args: argparse.Namespace) -> bool:
+    url, port = stack.url, stack.port
     rng = random.Random(2024)
     cid, duels = await asyncio.to_thread(set_up_competition, url)
     rec = Recorder()
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    cpu_before = redis_cpu(client)
+    client = redis.Redis.from_url(stack.redis.url, decode_responses=True)
     shown: dict[str, list[tuple[float, int]]] = {}
     viewers = Viewers()
     await viewers.open(port, cid, args.viewers)
     probe = asyncio.create_task(screen_probe(url, cid, shown))
-    async with contextlib.AsyncExitStack() as clients:
-        pool = [await clients.enter_async_context(phones_client(url)) for _ in range(PHONE_CLIENTS)]
-        bots_http = await clients.enter_async_context(phones_client(url))
-        host = await clients.enter_async_context(
-            httpx.AsyncClient(base_url=url, timeout=10, headers=HOST)
-        )
+    pools = [Pool("127.0.0.1", port, PHONE_CONNECTIONS) for _ in range(PHONE_CLIENTS)]
+    bots_http = Pool("127.0.0.1", port, BOTS)
+    lags: list[float] = []
+    lag_stop = asyncio.Event()
+    lagging = asyncio.create_task(loop_lag(lags, lag_stop))
+    roles = {**stack.roles(), "load": [os.getpid()]}
+    redis_probe = RedisProbe(stack.redis.url)
+    profiler = (
+        Profiler(Path(args.profile), stack.roles(), args.seconds + 5) if args.profile else None
+    )
+    with (
+        ProcessPoolExecutor(2) as solver,
+        httpx.Client(base_url=url, timeout=10, headers=HOST) as host,
+    ):
         await asyncio.sleep(1.0)
+        redis_probe.start()
+        cpu = ProcessCpu(roles)
+        if profiler is not None:
+            profiler.start()
         start = time.monotonic()
         plan = schedule(args.voters, args.seconds, rng)
         phones = [
-            asyncio.create_task(phone(pool[n % PHONE_CLIENTS], rec, duels[duel], at, start, rng))
+            asyncio.create_task(
+                phone(pools[n % PHONE_CLIENTS], rec, duels[duel], at, start, rng, solver)
+            )
             for n, (at, duel) in enumerate(plan)
         ]
         bots = [
@@ -336,7 +350,9 @@ async def run(url: str, port: int, redis_url: str, args: argparse.Namespace) -> 
         ]
         for number, duel in enumerate(duels):  # the host opens one duel after the other
             await asyncio.sleep(max(0.0, start + number * args.seconds / DUELS - time.monotonic()))
-            opened = await host.post(f"/api/duels/{duel['id']}/open", json={"show_results": True})
+            opened = await asyncio.to_thread(
+                host.post, f"/api/duels/{duel['id']}/open", json={"show_results": True}
+            )
             opened.raise_for_status()
         await asyncio.gather(*phones, *bots)
         ran_for = time.monotonic() - start
@@ -363,35 +379,51 @@ async def run(url: str, port: int, redis_url: str, args: argparse.Namespace) -> 
         await asyncio.sleep(0.25)
     await asyncio.sleep(1.0)  # the last tally events reach the boards
     totals = counted()
-    cpu_used = redis_cpu(client) - cpu_before
+    accepted = sum(rec.accepted.values())
+    whole = time.monotonic() - start
+    cpu_lines = cpu.report(whole, accepted)
+    redis_probe.stop()
+    redis_lines = redis_probe.report(accepted)
+    lag_stop.set()
+    await lagging
     probe.cancel()
     await viewers.close()
+    for pool in (*pools, bots_http):
+        await pool.close()
     client.close()
+    redis_probe.close()
 
-    accepted = sum(rec.accepted.values())
     refusals = {code: n for code, n in rec.outcomes.items() if not code.startswith("202")}
     screen = vote_to_screen(rec, shown)
     reached = sum(1 for n in viewers.tally_events.values() if n > 0)
     every = args.seconds / DUELS
+    pinned = "load generator on CPU 0, product on CPU 1" if args.pin else "not pinned"
     print(f"event: {args.voters} voters over {ran_for:.1f} s, {DUELS} duels opened every "
-          f"{every:.0f} s, {BOTS} bots, {viewers.connected} SSE viewers")  # fmt: skip
+          f"{every:.0f} s, {BOTS} bots, {viewers.connected} SSE viewers ({pinned})")  # fmt: skip
     posts = rec.latencies
     print(f"requests: {len(posts)} vote POSTs; latency p50 {ms(statistics.median(posts))}, "
           f"p99 {ms(percentile(posts, 0.99))}, max {ms(max(posts))}")  # fmt: skip
+    if rec.pages:
+        print(f"vote page GETs: {len(rec.pages)}; latency p50 {ms(statistics.median(rec.pages))}, "
+              f"p99 {ms(percentile(rec.pages, 0.99))}, max {ms(max(rec.pages))}")  # fmt: skip
     print(f"accepted votes (202): {accepted}")
     print("refused by code: " + ", ".join(f"{code}: {n}" for code, n in sorted(refusals.items())))
     if rec.errors:
         print(f"client-side errors: {dict(rec.errors)}")
     if screen:
         print(f"vote-to-screen (202 -> SSE tally): p50 {ms(statistics.median(screen))}, "
-              f"p99 {ms(percentile(screen, 0.99))}, max {ms(max(screen))} "
-              f"({len(screen)} of {accepted} votes seen)")  # fmt: skip
+              f"p95 {ms(percentile(screen, 0.95))}, p99 {ms(percentile(screen, 0.99))}, "
+              f"max {ms(max(screen))} ({len(screen)} of {accepted} votes seen)")  # fmt: skip
     events = sum(len(seen) for seen in shown.values())
     print(f"tally events on a board: {events} ({events / ran_for:.0f}/s); "
           f"viewers that got tally events: {reached} of {viewers.connected}")  # fmt: skip
-    per_vote = cpu_used / max(accepted, 1)
-    print(f"Redis CPU: {cpu_used:.1f} s for the whole event = {per_vote * 1e6:.0f} µs per "
-          f"accepted vote (pages, ingest, refusals, tally, events)")  # fmt: skip
+    print(f"load generator's own event-loop lag: p50 {ms(percentile(lags, 0.5))}, "
+          f"p99 {ms(percentile(lags, 0.99))}, max {ms(max(lags, default=0.0))}")  # fmt: skip
+    for line in (*cpu_lines, *redis_lines):
+        print(line)
+    if profiler is not None:
+        for line in profiler.report():
+            print(line)
     ok = True
     for duel in duels:
         official, held = totals[duel["id"]]
@@ -400,8 +432,7 @@ async def run(url: str, port: int, redis_url: str, args: argparse.Namespace) -> 
         print(f"  duel {duel['id']}: accepted {expected[duel['id']]}, official {official}, "
               f"quarantined {held} -> {'OK' if match else 'MISMATCH'}")  # fmt: skip
     print("totals: official (+ quarantined) == accepted" if ok else "totals: MISMATCH")
-    if not ok:
-        raise SystemExit(1)
+    return ok
 
 
 def main() -> None:
@@ -409,25 +440,37 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the voting")
     parser.add_argument("--viewers", type=int, default=1000, help="SSE live-board clients")
+    parser.add_argument(
+        "--pin", action="store_true",
+        help="load generator on CPU 0, Redis, web and workers on CPU 1 (needs 2 CPUs)",
+    )  # fmt: skip
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--rq-workers", type=int, default=2)
+    parser.add_argument("--profile", metavar="DIR", help="py-spy the product into DIR")
     args = parser.parse_args()
     limit = raise_file_limit()
     print(f"open-file limit {limit}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+    if args.pin:
+        os.sched_setaffinity(0, {0})
     with tempfile.TemporaryDirectory(prefix="machmal-event-") as tmp:
         stack = Stack(
             Path(tmp),
-            web_workers=2,
-            rq_workers=2,
+            web_workers=args.web_workers,
+            rq_workers=args.rq_workers,
             environment={
                 "MACHMAL_REQUIRE_APPROVED_VIDEOS": "false",
                 # Every viewer comes from this one machine: lift the per-address stream cap.
                 "MACHMAL_SSE_CLIENTS_PER_ADDRESS": "100000",
             },
+            cpus={1} if args.pin else None,
         )
         stack.start()
         try:
-            asyncio.run(run(stack.url, stack.port, stack.redis.url, args))
+            ok = asyncio.run(run(stack, args))
         finally:
             stack.stop()
+    if not ok:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ class Stack:
         web_workers: int = 1,
         rq_workers: int = 1,
         environment: dict[str, str] | None = None,
+        cpus: set[int] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.redis = EmbeddedRedis(data_dir / "redis")
@@ -35,6 +36,8 @@ class Stack:
         self.web_workers = web_workers
         self.rq_workers = rq_workers
         self.environment = environment or {}
+        # Pins Redis, the web server and the workers (and all their children) to these CPUs.
+        self.cpus = cpus
         self.children: list[subprocess.Popen[bytes]] = []
 
     def env(self) -> dict[str, str]:
@@ -50,13 +53,21 @@ class Stack:
 
     def start(self) -> None:
         self.redis.start()
+        if self.cpus is not None and self.redis.process is not None:
+            os.sched_setaffinity(self.redis.process.pid, self.cpus)
         cli = [sys.executable, "-m", "web.cli"]
         web = [*cli, "serve", "--port", str(self.port), "--workers", str(self.web_workers)]
         log = (self.data_dir / "children.log").open("ab")  # keeps worker chatter off the report
         for argv in (web, *([*cli, "worker"] for _ in range(self.rq_workers))):
             self.children.append(
                 subprocess.Popen(
-                    argv, env=self.env(), cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+                    argv,
+                    env=self.env(),
+                    cwd=ROOT,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    preexec_fn=self._pin if self.cpus is not None else None,
                 )
             )
         deadline = time.monotonic() + 30
@@ -68,6 +79,19 @@ class Stack:
                 pass
             time.sleep(0.1)
         raise RuntimeError("the web server did not come up")
+
+    def _pin(self) -> None:
+        assert self.cpus is not None
+        os.sched_setaffinity(0, self.cpus)
+
+    def roles(self) -> dict[str, list[int]]:
+        """Process ids by role, for CPU accounting and profiling."""
+        redis_pid = self.redis.process.pid if self.redis.process is not None else None
+        return {
+            "redis": [redis_pid] if redis_pid else [],
+            "web": [self.children[0].pid],
+            "worker": [child.pid for child in self.children[1:]],
+        }
 
     @property
     def web_process(self) -> psutil.Process:

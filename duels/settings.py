@@ -164,7 +164,13 @@ class Settings(BaseSettings):
     # Live board (SSE).
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0, description="Idle comment interval.")
     sse_tally_interval_seconds: float = Field(
-        default=0.5, ge=0, description="At most one tally update per duel this often (0 = all)."
+        default=0.5, ge=0, description="Longest gap between a duel's tally updates (0 = all)."
+    )
+    sse_tally_sends_per_second: float = Field(
+        default=5000.0,
+        gt=0,
+        description="Client sends per second a duel's tally updates may cost a web process: "
+        "the gap between updates is watchers / this, up to sse_tally_interval_seconds.",
     )
     sse_client_queue: int = Field(
         default=64, ge=1, description="Events buffered per SSE client before it must resync."

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
@@ -88,22 +89,56 @@ def _epoch(value: str | None) -> float | None:
 
 async def load_duel(client: aioredis.Redis, did: str) -> DuelView | None:
     record: dict[str, str] = await client.hgetall(keys.duel(did))  # type: ignore[assignment]
-    if not record:
-        return None
+    return await view_of(client, did, record) if record else None
+
+
+class Roster:
+    """Team records and company names per competition, kept ``ttl`` seconds in this
+    process: every phone's vote page shows them, and they change between rounds, not
+    between taps (the duel's own record, with its status, is always read fresh)."""
+
+    def __init__(self, ttl: float = 5.0, size: int = 1024) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._kept: dict[tuple[str, ...], tuple[float, Any]] = {}
+
+    async def read(self, client: aioredis.Redis, key: str, ids: list[str]) -> list[str | None]:
+        wanted = (key, *ids)
+        kept = self._kept.get(wanted)
+        now = time.monotonic()
+        if kept is not None and kept[0] > now:
+            return list(kept[1])
+        values: list[str | None] = await client.hmget(key, ids)  # type: ignore[assignment]
+        if len(self._kept) >= self.size:
+            self._kept.clear()
+        self._kept[wanted] = (now + self.ttl, tuple(values))
+        return list(values)
+
+
+async def view_of(
+    client: aioredis.Redis, did: str, record: dict[str, str], roster: Roster | None = None
+) -> DuelView:
+    """The duel's page view from its record (team and company names read, or kept)."""
+
+    async def read(key: str, ids: list[str]) -> list[str | None]:
+        if roster is not None:
+            return await roster.read(client, key, ids)
+        return await client.hmget(key, ids)  # type: ignore[return-value]
+
     cid = record.get("competition", "")
     team_ids = [record.get("home", ""), record.get("away", "")]
     team_ids = [team for team in team_ids if team]
     companies: dict[str, str] = {}
     teams: dict[str, dict[str, object]] = {}
     if cid and team_ids:
-        raw_teams = await client.hmget(keys.teams(cid), team_ids)
+        raw_teams = await read(keys.teams(cid), team_ids)
         for team_id, raw in zip(team_ids, raw_teams, strict=True):
             if raw:
                 teams[team_id] = orjson.loads(raw)
         company_ids = [record.get(f"{side}_company", "") for side in ("home", "away")]
         company_ids = [company for company in company_ids if company]
         if company_ids:
-            raw_companies = await client.hmget(keys.companies(cid), company_ids)
+            raw_companies = await read(keys.companies(cid), company_ids)
             for company_id, raw in zip(company_ids, raw_companies, strict=True):
                 if raw:
                     companies[company_id] = str(orjson.loads(raw).get("name", ""))
@@ -176,6 +211,26 @@ class VoterState:
     present: bool = False  # venue mode: scanned a code of the screen lately
 
 
+def voter_state_of(
+    voter_id: str | None,
+    subject: str | None,
+    voted: object,
+    counts: dict[str, str],
+    mark: object,
+    subject_voted: object,
+    valid_ms: int,
+) -> VoterState:
+    present = False
+    if voter_id and mark:
+        _, _, marked = str(mark).partition(" ")
+        present = marked.isdigit() and time.time() * 1000 - int(marked) <= valid_ms
+    return VoterState(
+        voted=(bool(voted) and bool(voter_id)) or (bool(subject_voted) and bool(subject)),
+        counts={team: int(n) for team, n in counts.items()},
+        present=present,
+    )
+
+
 async def voter_state(
     client: aioredis.Redis,
     did: str,
@@ -192,15 +247,7 @@ async def voter_state(
         pipe.hget(keys.present(did), voter_id or "")
         pipe.sismember(keys.subjects(did), subject or "")
         voted, counts, mark, subject_voted = await pipe.execute()
-    present = False
-    if voter_id and mark:
-        _, _, marked = str(mark).partition(" ")
-        present = marked.isdigit() and time.time() * 1000 - int(marked) <= valid_ms
-    return VoterState(
-        voted=(bool(voted) and bool(voter_id)) or (bool(subject_voted) and bool(subject)),
-        counts={team: int(n) for team, n in counts.items()},
-        present=present,
-    )
+    return voter_state_of(voter_id, subject, voted, counts, mark, subject_voted, valid_ms)
 
 
 async def mark_present(client: aioredis.Redis, did: str, voter_id: str, slot: int) -> None:

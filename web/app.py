@@ -17,7 +17,7 @@ from duels import organisations
 from duels.connection import connect, connect_async, connect_queue_async
 from duels.settings import Settings
 from web import errors
-from web.broadcast import SHUTDOWN_SECONDS, Broadcaster
+from web.broadcast import SHUTDOWN_SECONDS, Broadcaster, RawSend
 from web.console_guard import ConsoleGuard
 from web.host_guard import HostGuard
 from web.limits import BodyLimits
@@ -82,6 +82,8 @@ def create_app(settings: Settings) -> FastAPI:
             bus=app.state.queue_redis,
             queue_size=settings.sse_client_queue,
             tally_interval=settings.sse_tally_interval_seconds,
+            tally_sends_per_second=settings.sse_tally_sends_per_second,
+            heartbeat=settings.sse_heartbeat_seconds,
         )
         await app.state.broadcaster.start()
         try:
@@ -122,6 +124,7 @@ def create_app(settings: Settings) -> FastAPI:
     # The client's real address before anything (limits, routes) reads it.
     app.add_middleware(ForwardedClient, trusted=settings.trusted_proxies)
     app.add_middleware(SecurityHeaders)  # outermost: refusals carry the headers too
+    app.add_middleware(RawSend)  # live streams write their events past the layers above
     app.mount("/static/swagger", StaticFiles(directory=_swagger_ui_path()), name="swagger")
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     # vote first: routes are matched in order, and the vote API is the hot path.

@@ -15,6 +15,8 @@ from starlette.requests import Request
 from duels import branding, errors, keys, organisations
 
 LEGAL_CACHE_SECONDS = 30.0
+BRAND_CACHE_SECONDS = 3.0
+BRAND_CACHE_SIZE = 1024
 
 # Layout of the brand elements; the colours follow from the competition's branding.
 _LAYOUT = """.brand-bar { display: flex; align-items: center; gap: .75rem;
@@ -73,7 +75,19 @@ def context(client: redis.Redis, cid: str) -> dict[str, Any] | None:
 
 
 async def context_async(request: Request, cid: str) -> dict[str, Any] | None:
-    return await run_in_threadpool(context, request.app.state.store, cid)
+    """``context`` kept for BRAND_CACHE_SECONDS per process: every public page shows it,
+    and a brand edit may take that long to reach them (its assets' URLs are versioned)."""
+    state = request.app.state
+    kept: dict[str, tuple[float, dict[str, Any] | None]] | None = getattr(state, "brands", None)
+    if kept is None or len(kept) > BRAND_CACHE_SIZE:
+        kept = state.brands = {}
+    now = time.monotonic()
+    hit = kept.get(cid)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    brand = await run_in_threadpool(context, state.store, cid)
+    kept[cid] = (now + BRAND_CACHE_SECONDS, brand)
+    return brand
 
 
 def default_legal(request: Request) -> dict[str, str]:

@@ -10,6 +10,11 @@ events it missed, in order, from the competition's capped event log.
 
 The subscription task reconnects by itself (with backoff) when Redis goes away
 and, once back, replays from the event log what its clients missed meanwhile.
+
+A send costs each client little: frames are encoded once, written through the
+server's own ``send`` (not the middleware chain, which the response start went
+through), and no client holds a timer: one ticker per process sends heartbeats to
+idle clients and ends streams whose send has been stuck too long.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import redis.asyncio as aioredis
 import redis.exceptions
 from prometheus_client import Counter, Gauge
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from duels import keys
 from duels.events import EVENT_LOG_LENGTH
@@ -46,6 +51,10 @@ RECONNECT_MILLISECONDS = 2000
 BACKLOG_LIMIT = 2 * EVENT_LOG_LENGTH
 # A send blocked this long (client not reading, socket buffer full) ends the stream.
 SEND_TIMEOUT_SECONDS = 30.0
+# How often the ticker looks for idle clients (heartbeats) and stuck sends.
+TICK_SECONDS = 1.0
+# The server's ``send`` as the outermost layer saw it (web/app.py, RawSend).
+RAW_SEND = "machmal.raw_send"
 
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 _KIND = re.compile(r"^[a-z_]{1,32}$")
@@ -108,7 +117,10 @@ def control_frame(kind: str, entry_id: str | None) -> Frame:
 class Client:
     """One SSE connection: a bounded queue the fan-out fills without waiting."""
 
-    __slots__ = ("channel", "closed", "queue", "skip_through")
+    __slots__ = (
+        "channel", "closed", "last_active", "queue", "sending_since", "skip_through", "stalled",
+        "task",
+    )  # fmt: skip
 
     def __init__(self, channel: str, queue_size: int) -> None:
         self.channel = channel
@@ -116,6 +128,10 @@ class Client:
         self.closed = False
         # Events up to this id were already sent in the prelude (replay or hello).
         self.skip_through: StreamKey | None = None
+        self.last_active = asyncio.get_running_loop().time()
+        self.sending_since: float | None = None
+        self.stalled = False  # the ticker gave up on a stuck send
+        self.task: asyncio.Task[Any] | None = None  # the stream's task, while it runs
 
     def offer(self, frame: Frame) -> None:
         if self.closed:
@@ -134,19 +150,29 @@ class Client:
         _empty(self.queue)
         self.queue.put_nowait(None)
 
-    async def next(self, heartbeat: float) -> Frame | None:
-        """The next frame to send, HEARTBEAT after ``heartbeat`` idle seconds, None when closed."""
+    async def next(self) -> Frame | None:
+        """The next frame to send (heartbeats come from the ticker), None when closed."""
         while True:
-            try:
-                async with asyncio.timeout(heartbeat):
-                    frame = await self.queue.get()
-            except TimeoutError:
-                return HEARTBEAT
+            frame = await self.queue.get()
             if frame is None or not frame.id or self.skip_through is None:
                 return frame
             if stream_key(frame.id) > self.skip_through:
                 self.skip_through = None  # ids only grow from here
                 return frame
+
+    async def send(self, send: Send, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        self.sending_since = loop.time()
+        await send({"type": "http.response.body", "body": data, "more_body": True})
+        self.sending_since = None
+        self.last_active = loop.time()
+
+    def abandon(self) -> None:
+        """End a stream whose send is stuck (the client stopped reading)."""
+        self.stalled = True
+        self.close()
+        if self.task is not None:
+            self.task.cancel()
 
 
 def _empty(queue: asyncio.Queue[Frame | None]) -> None:
@@ -180,6 +206,9 @@ class Broadcaster:
         min_backoff: float = 0.1,
         max_backoff: float = 2.0,
         tally_interval: float = 0.0,
+        tally_sends_per_second: float = 5000.0,
+        heartbeat: float = 15.0,
+        send_timeout: float = SEND_TIMEOUT_SECONDS,
     ) -> None:
         self._redis = client  # the store: event log, duel records
         # Where events are announced (the queue Redis when the store is a Redis Cluster).
@@ -189,9 +218,14 @@ class Broadcaster:
         self._max_backoff = max_backoff
         self._topics: dict[str, Topic] = {}  # by pub/sub channel name
         # Tally events carry absolute counts, so under a burst only the latest per duel
-        # needs to reach the screens: at most one per ``tally_interval``, the last one
-        # always (a trailing send), which keeps thousands of clients cheap.
+        # needs to reach the screens, the last one always (a trailing send). The gap
+        # between two updates of a duel grows with its watchers, so that its updates
+        # cost at most ``tally_sends_per_second`` client sends: a few screens see every
+        # count at once, thousands get one update per ``tally_interval`` at most.
         self._tally_interval = tally_interval
+        self._tally_sends_per_second = tally_sends_per_second
+        self._heartbeat = heartbeat
+        self._send_timeout = send_timeout
         self._tally_sent: dict[tuple[str, str], float] = {}
         self._tally_waiting: dict[tuple[str, str], Frame] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -204,6 +238,7 @@ class Broadcaster:
 
     async def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._run(), name="sse-subscription"))
+        self._tasks.append(asyncio.create_task(self._tick(), name="sse-ticker"))
         server_exiting = _uvicorn_exit_flag()
         if server_exiting is not None:
             watcher = self._close_on_server_exit(server_exiting)
@@ -340,6 +375,10 @@ class Broadcaster:
         else:
             self._fan_out(topic, frame)
 
+    def tally_gap(self, watchers: int) -> float:
+        """Seconds between two tally updates of one duel watched by ``watchers`` here."""
+        return min(self._tally_interval, watchers / self._tally_sends_per_second)
+
     def _coalesce_tally(self, channel: str, did: str, frame: Frame) -> None:
         key = (channel, did)
         loop = asyncio.get_running_loop()
@@ -348,11 +387,13 @@ class Broadcaster:
         if key in self._tally_waiting:
             self._tally_waiting[key] = frame  # a send is due; it takes the newest counts
             return
-        if last is None or now - last >= self._tally_interval:
+        topic = self._topics.get(channel)
+        gap = self.tally_gap(len(topic.clients) if topic else 0)
+        if last is None or now - last >= gap:
             self._send_tally(key, frame)
             return
         self._tally_waiting[key] = frame
-        loop.call_later(last + self._tally_interval - now, self._send_waiting_tally, key)
+        loop.call_later(last + gap - now, self._send_waiting_tally, key)
 
     def _send_waiting_tally(self, key: tuple[str, str]) -> None:
         frame = self._tally_waiting.pop(key, None)
@@ -371,6 +412,22 @@ class Broadcaster:
         topic.delivered(frame.id)
         for client in topic.clients:
             client.offer(frame)
+
+    async def _tick(self) -> None:
+        """Heartbeats for idle clients, the end for clients whose send is stuck."""
+        loop = asyncio.get_running_loop()
+        every = min(TICK_SECONDS, self._heartbeat / 2)
+        while True:
+            await asyncio.sleep(every)
+            now = loop.time()
+            for topic in list(self._topics.values()):
+                for client in list(topic.clients):
+                    since = client.sending_since
+                    if since is not None and now - since > self._send_timeout:
+                        client.abandon()
+                    elif now - client.last_active >= self._heartbeat and client.queue.empty():
+                        client.last_active = now
+                        client.offer(HEARTBEAT)
 
     async def _replay_missed(self) -> None:
         """After (re)subscribing: send each topic what was logged since its last event."""
@@ -453,13 +510,11 @@ class EventStream(Response):
         broadcaster: Broadcaster,
         cid: str,
         last_event_id: str | None,
-        heartbeat: float,
         slot: Slot | None = None,
     ) -> None:
         self.broadcaster = broadcaster
         self.cid = cid
         self.last_event_id = last_event_id
-        self.heartbeat = heartbeat
         self.slot = slot
         self.status_code = 200
         self.background = None
@@ -467,31 +522,46 @@ class EventStream(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await self._stream(send, receive)
+            await self._stream(send, scope.get(RAW_SEND, send), receive)
         finally:
             if self.slot is not None:
                 self.slot.release()
 
-    async def _stream(self, send: Send, receive: Receive) -> None:
+    async def _stream(self, send: Send, raw_send: Send, receive: Receive) -> None:
         client, prelude = await self.broadcaster.open(self.cid, self.last_event_id)
+        client.task = asyncio.current_task()
         watcher = asyncio.create_task(_close_on_disconnect(receive, client))
         try:
+            # The start through the middleware (security headers), the body straight out.
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            await _send_body(send, prelude)
-            while (frame := await client.next(self.heartbeat)) is not None:
-                await _send_body(send, frame.data)
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except (TimeoutError, OSError):
-            pass  # the client stopped reading or went away
+            await client.send(raw_send, prelude)
+            while (frame := await client.next()) is not None:
+                await client.send(raw_send, frame.data)
+            await raw_send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            pass  # the client went away
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not client.stalled or task is None:
+                raise
+            task.uncancel()  # our own ticker ended a stuck stream: not a shutdown
         finally:
+            client.task = None
             watcher.cancel()
             self.broadcaster.remove(client)
             await asyncio.wait([watcher])
 
 
-async def _send_body(send: Send, body: bytes) -> None:
-    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-        await send({"type": "http.response.body", "body": body, "more_body": True})
+class RawSend:
+    """Outermost ASGI layer: keeps the server's ``send`` in the scope for live streams."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope[RAW_SEND] = send
+        await self.app(scope, receive, send)
 
 
 async def _close_on_disconnect(receive: Receive, client: Client) -> None:

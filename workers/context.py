@@ -1,7 +1,7 @@
 """Per-process context of a worker: the settings it was started with.
 
-The worker entry point calls :func:`configure` once; jobs (which run in forked
-work-horses) read it through :func:`settings` and :func:`redis_client`.
+The worker entry point calls :func:`configure` once; jobs (in the worker's process, or a
+media job's forked work horse) read it through :func:`settings` and :func:`redis_client`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ import time
 import redis
 from rq import Queue, Worker
 from rq.exceptions import StopRequested
+from rq.job import Job
+from rq.worker import WorkerStatus
 
 from duels.connection import connect_queue
 from duels.settings import Settings
@@ -17,6 +19,24 @@ from workers import context, media_jobs, queues, tally
 
 RESTART_SECONDS = 2.0
 log = logging.getLogger(__name__)
+
+
+class EventWorker(Worker):
+    """Runs tally and mail jobs in this process; only media jobs get a forked work horse.
+
+    A fork per job cost ~10 ms of CPU and a fresh set of Redis connections for a tally
+    that takes ~2 ms: on event day most of the workers' CPU went to forking (py-spy,
+    docs/design.md "Performance"). Short jobs share this process's connections; the
+    death penalty (SIGALRM) still bounds each one. A transcode keeps its own process,
+    so a crash or a kill takes ffmpeg's job along, not the worker."""
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        if queue.name == queues.MEDIA:
+            super().execute_job(job, queue)
+            return
+        execution = self.prepare_execution(job)
+        self.perform_job(job, queue, execution)
+        self.set_state(WorkerStatus.IDLE)
 
 
 def _stop_asked(worker: Worker) -> bool:
@@ -46,7 +66,7 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
     level = "INFO" if settings.worker_log_jobs else "WARNING"
     try:
         while True:
-            worker = Worker(worker_queues, connection=connection, name=name)
+            worker = EventWorker(worker_queues, connection=connection, name=name)
             worked = False
             try:
                 worked = bool(worker.work(burst=burst, with_scheduler=True, logging_level=level))

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import redis
 import uvicorn
+from starlette.types import Message
 
 from duels import events, tournament
 from duels.connection import connect_async
@@ -14,7 +15,7 @@ from duels.redis_server import free_port
 from duels.settings import Settings
 from tests.live.factories import make_competition
 from web.app import create_app
-from web.broadcast import HEARTBEAT, Broadcaster, Client, Frame
+from web.broadcast import HEARTBEAT, Broadcaster, Client, EventStream, Frame
 
 
 async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
@@ -28,9 +29,19 @@ async def with_broadcaster(
     queue_size: int,
     body: Callable[[Broadcaster], Awaitable[None]],
     tally_interval: float = 0.0,
+    tally_sends_per_second: float = 5000.0,
+    heartbeat: float = 15.0,
+    send_timeout: float = 30.0,
 ) -> None:
     client = connect_async(settings)
-    broadcaster = Broadcaster(client, queue_size=queue_size, tally_interval=tally_interval)
+    broadcaster = Broadcaster(
+        client,
+        queue_size=queue_size,
+        tally_interval=tally_interval,
+        tally_sends_per_second=tally_sends_per_second,
+        heartbeat=heartbeat,
+        send_timeout=send_timeout,
+    )
     await broadcaster.start()
     try:
         await asyncio.wait_for(broadcaster.subscribed.wait(), 5)
@@ -41,9 +52,9 @@ async def with_broadcaster(
 
 
 async def frames_of(client: Client, count: int) -> list[Frame]:
-    frames = []
+    frames: list[Frame] = []
     while len(frames) < count:
-        frame = await client.next(heartbeat=5)
+        frame = await asyncio.wait_for(client.next(), 5)
         assert frame is not None and frame is not HEARTBEAT
         frames.append(frame)
     return frames
@@ -155,7 +166,7 @@ def test_a_burst_of_tallies_reaches_screens_throttled_with_the_last_counts(
         ]
         frames: list[Frame] = []
         while not frames or frames[-1].id != published[-1]:
-            frame = await screen.next(heartbeat=5)
+            frame = await asyncio.wait_for(screen.next(), 5)
             assert frame is not None and frame is not HEARTBEAT
             frames.append(frame)
         # The first is sent at once, the newest always arrives, most of the burst is skipped.
@@ -164,4 +175,61 @@ def test_a_burst_of_tallies_reaches_screens_throttled_with_the_last_counts(
         assert len(frames) < len(published) // 2
         broadcaster.remove(screen)
 
-    asyncio.run(with_broadcaster(settings, 64, body, tally_interval=0.3))
+    # One send per second allowed: even one watcher makes the full 0.3 s gap.
+    asyncio.run(with_broadcaster(settings, 64, body, tally_interval=0.3, tally_sends_per_second=1))
+
+
+def test_a_duel_watched_by_few_gets_every_tally_at_once(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    """Adaptive coalescing: the gap between updates grows with the watchers only."""
+    competition = make_competition(redis_client)
+    did = competition.duel_ids[0]
+
+    async def body(broadcaster: Broadcaster) -> None:
+        assert broadcaster.tally_gap(2) == 2 / 5000
+        assert broadcaster.tally_gap(100_000) == 0.5
+        screens = [broadcaster.add(competition.cid) for _ in range(2)]
+        for n in range(1, 21):  # 100 tallies a second: far slower than 2 watchers' gap
+            await asyncio.to_thread(
+                events.publish, redis_client, competition.cid, "tally", {"duel": did, "counts": n}
+            )
+            await asyncio.sleep(0.01)
+        for screen in screens:
+            frames = await frames_of(screen, 20)
+            assert [b'"counts":%d' % n in frame.data for n, frame in enumerate(frames, 1)] == [
+                True
+            ] * 20
+            broadcaster.remove(screen)
+
+    asyncio.run(
+        with_broadcaster(settings, 64, body, tally_interval=0.5, tally_sends_per_second=5000)
+    )
+
+
+def test_a_stream_whose_send_is_stuck_is_ended_by_the_ticker(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    """A client that stops reading blocks the server's send; the stream ends by itself
+    (no timer per client) and gives its place back."""
+    competition = make_competition(redis_client)
+
+    async def body(broadcaster: Broadcaster) -> None:
+        sent: list[str] = []
+        never = asyncio.Event()
+
+        async def send(message: Message) -> None:
+            sent.append(str(message["type"]))
+            if message["type"] == "http.response.body":
+                await never.wait()  # the socket buffer is full and stays full
+
+        async def receive() -> Message:
+            await never.wait()
+            return {"type": "http.disconnect"}
+
+        stream = EventStream(broadcaster, competition.cid, None)
+        await asyncio.wait_for(stream({"type": "http"}, receive, send), 5)
+        assert sent == ["http.response.start", "http.response.body"]
+        assert broadcaster.client_count == 0
+
+    asyncio.run(with_broadcaster(settings, 8, body, heartbeat=0.2, send_timeout=0.3))

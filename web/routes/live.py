@@ -60,7 +60,6 @@ async def events(
     last_event_id_header: str | None = Header(default=None, alias="Last-Event-ID"),
 ) -> Response:
     await _require_competition(request.app.state.redis, cid)
-    settings = request.app.state.settings
     # Given back when the stream's response ends (EventStream), however it ends.
     slot = request.app.state.stream_slots.take(request.client.host if request.client else None)
     return EventStream(
@@ -68,7 +67,6 @@ async def events(
         cid,
         # The header is the browser's own resume point and wins over the page's.
         valid_event_id(last_event_id_header) or valid_event_id(last_event_id),
-        heartbeat=settings.sse_heartbeat_seconds,
         slot=slot,
     )
 

@@ -10,8 +10,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from duels import errors, keys
 from duels.records import counts_public
 from voting.admission import ADMISSION_COOKIE, PRESENCE_PARAM
-from voting.ingest import VoteIngest, record_new_voter
-from voting.page import DuelView, load_duel, mark_present, voter_state
+from voting.ingest import VoteIngest, mint_key, record_new_voter
+from voting.page import DuelView, load_duel, mark_present
+from voting.page_reader import PageReader
 from voting.tokens import VOTER_COOKIE, new_voter_id
 from web import branding, link_preview, metrics, vote_result
 from web.audience import client_ip, form_text, read_audience_form, set_voter_cookie
@@ -71,30 +72,42 @@ async def _new_voter(request: Request, ingest: VoteIngest, did: str) -> None:
     await record_new_voter(request.app.state.redis, did, network_hash)
 
 
+def _page_reader(request: Request) -> PageReader:
+    """The process' page reader, built on first use against the app's Redis client."""
+    state = request.app.state
+    reader: PageReader | None = getattr(state, "page_reader", None)
+    if reader is None or reader.client is not state.redis:
+        reader = PageReader(state.redis, timeout=state.settings.redis_timeout * 2)
+        state.page_reader = reader
+    return reader
+
+
 async def _render_page(
     request: Request, did: str, *, status: str | None = None, status_code: int = 200
 ) -> Response:
     ingest = ingest_for(request)
-    client = request.app.state.redis
-    duel = await load_duel(client, did)
-    if duel is None:
+    voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
+    new_voter = voter_id is None
+    admitted = ingest.admission.read_pass(request.cookies.get(ADMISSION_COOKIE))
+    network_hash, _ = ingest.secrets.client_hashes(client_ip(request))
+    # One round trip: the duel, this voter's state, and a new voter counted for its network.
+    loaded = await _page_reader(request).load(
+        did,
+        voter_id,
+        admitted.subject_id if admitted else None,
+        admitted.competition if admitted else "",
+        valid_ms=ingest.settings.presence_valid_seconds * 1000,
+        new_voter_key=mint_key(did, network_hash) if new_voter else None,
+    )
+    if loaded is None:
         response = render(request, "vote.html", {"duel": None}, status_code=404)
         response.headers["Cache-Control"] = "no-store"
         return response
-    voter_id = ingest.secrets.valid_voter_cookie(request.cookies.get(VOTER_COOKIE))
-    new_voter = voter_id is None
+    duel, voter = loaded
     if voter_id is None:
         voter_id = new_voter_id()
-    admitted = ingest.admission.read_pass(request.cookies.get(ADMISSION_COOKIE))
     if admitted is not None and admitted.competition != duel.competition:
         admitted = None
-    voter = await voter_state(
-        client,
-        did,
-        None if new_voter else voter_id,
-        admitted.subject_id if admitted else None,
-        valid_ms=ingest.settings.presence_valid_seconds * 1000,
-    )
     if status is None:
         asked = request.query_params.get("status", "")
         status = asked if asked in PAGE_STATUSES else None
@@ -140,7 +153,6 @@ async def _render_page(
     response = render(request, "vote.html", context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     if new_voter:
-        await _new_voter(request, ingest, did)
         set_voter_cookie(response, ingest, voter_id)
     return response
 

@@ -1,0 +1,206 @@
+"""What a benchmark measures besides its own requests: where the CPU went (per process
+role), what Redis spent it on (``INFO commandstats``, ``SLOWLOG``, a ``PING`` latency
+sampler like ``redis-cli --latency``) and, on request, py-spy profiles of the product's
+Python processes summarised as the functions holding the most samples."""
+
+from __future__ import annotations
+
+import collections
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import redis
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+class RedisProbe:
+    """Command statistics, slow log and round-trip latency of one Redis over a run."""
+
+    def __init__(self, url: str, slower_than_us: int = 5000) -> None:
+        self.url = url
+        self.client = redis.Redis.from_url(url, decode_responses=True)
+        self.slower_than_us = slower_than_us
+        self.pings: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="redis-latency", daemon=True)
+
+    def start(self) -> None:
+        self.client.config_resetstat()
+        self.client.config_set("slowlog-log-slower-than", self.slower_than_us)
+        self.client.slowlog_reset()
+        self._thread.start()
+
+    def _sample(self) -> None:
+        with redis.Redis.from_url(self.url) as client:
+            while not self._stop.wait(0.01):
+                started = time.perf_counter()
+                try:
+                    client.ping()
+                except redis.RedisError:
+                    continue
+                self.pings.append(time.perf_counter() - started)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+    def report(self, votes: int, top: int = 10) -> list[str]:
+        stats = self.client.info("commandstats")
+        rows = sorted(
+            ((name.removeprefix("cmdstat_"), int(s["calls"]), float(s["usec"]))
+             for name, s in stats.items()),
+            key=lambda row: -row[2],
+        )  # fmt: skip
+        total = sum(usec for _, _, usec in rows)
+        lines = [
+            f"Redis commands (INFO commandstats): {total / 1e6:.2f} s in commands, "
+            f"{total / max(votes, 1):.0f} µs per accepted vote"
+        ]
+        lines.append("  command            |    calls |  usec/call | share | µs per vote")
+        for name, calls, usec in rows[:top]:
+            lines.append(
+                f"  {name:<18} | {calls:>8} | {usec / max(calls, 1):>10.1f} | "
+                f"{usec / max(total, 1):>5.0%} | {usec / max(votes, 1):>8.1f}"
+            )
+        slow = self.client.slowlog_get(10)
+        count = self.client.slowlog_len()
+        lines.append(f"SLOWLOG (> {self.slower_than_us / 1000:.0f} ms): {count} entries")
+        for entry in slow[:5]:
+            command = entry["command"]
+            command = command if isinstance(command, str) else command.decode("latin-1", "replace")
+            lines.append(f"  {entry['duration'] / 1000:7.1f} ms  {command[:90]}")
+        if self.pings:
+            lines.append(
+                f"Redis PING round trip from outside (like redis-cli --latency, every 10 ms): "
+                f"p50 {percentile(self.pings, 0.5) * 1000:.2f} ms, "
+                f"p99 {percentile(self.pings, 0.99) * 1000:.2f} ms, "
+                f"max {max(self.pings) * 1000:.2f} ms ({len(self.pings)} samples)"
+            )
+        return lines
+
+    def close(self) -> None:
+        self.stop()
+        self.client.close()
+
+
+class ProcessCpu:
+    """CPU seconds per role (``redis``, ``web``, ``worker``, ``load``) over a run,
+    children included (uvicorn's worker processes, RQ's work horses)."""
+
+    def __init__(self, roles: dict[str, list[int]]) -> None:
+        self.roles = roles
+        self.before = self._sample()
+
+    def _sample(self) -> dict[str, float]:
+        used: dict[str, float] = collections.defaultdict(float)
+        for role, pids in self.roles.items():
+            for pid in pids:
+                try:
+                    process = psutil.Process(pid)
+                    family = [process, *process.children(recursive=True)]
+                except psutil.NoSuchProcess:
+                    continue
+                for member in family:
+                    try:
+                        times = member.cpu_times()
+                    except psutil.NoSuchProcess:
+                        continue
+                    # children_*: forked work horses that already ended.
+                    used[role] += times.user + times.system + times.children_user
+                    used[role] += times.children_system
+        return used
+
+    def report(self, seconds: float, votes: int) -> list[str]:
+        after = self._sample()
+        lines = ["CPU by process role over the event (seconds; share of one core):"]
+        for role in self.roles:
+            spent = after[role] - self.before[role]
+            lines.append(
+                f"  {role:<8} {spent:7.1f} s  {spent / seconds:5.0%} of a core  "
+                f"{spent / max(votes, 1) * 1e6:7.0f} µs per accepted vote"
+            )
+        return lines
+
+
+class Profiler:
+    """``py-spy record`` on every Python process of the product for a fixed time; the
+    report lists the functions with the most samples (own time and with callees)."""
+
+    def __init__(self, out: Path, pids: dict[str, list[int]], seconds: float, rate: int = 67):
+        self.out = out
+        self.pids = pids
+        self.seconds = seconds
+        self.rate = rate
+        self.runs: list[tuple[str, Path, subprocess.Popen[bytes]]] = []
+
+    @staticmethod
+    def available() -> str | None:
+        beside = Path(sys.executable).with_name("py-spy")
+        return str(beside) if beside.exists() else shutil.which("py-spy")
+
+    def start(self) -> None:
+        spy = self.available()
+        if spy is None:
+            raise SystemExit("py-spy is not installed (pip install py-spy)")
+        self.out.mkdir(parents=True, exist_ok=True)
+        for role, pids in self.pids.items():
+            for pid in pids:
+                for process in [psutil.Process(pid), *psutil.Process(pid).children(True)]:
+                    if "python" not in process.name() and "machmal" not in process.name():
+                        continue
+                    target = self.out / f"{role}-{process.pid}.txt"
+                    argv = [spy, "record", "--nonblocking", "--format", "raw", "--rate",
+                            str(self.rate), "--duration", str(int(self.seconds)), "--pid",
+                            str(process.pid), "--output", str(target)]  # fmt: skip
+                    run = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                    self.runs.append((role, target, run))
+
+    def report(self, top: int = 12) -> list[str]:
+        lines = []
+        for role, target, run in self.runs:
+            run.wait()
+            if not target.exists():
+                continue
+            own: collections.Counter[str] = collections.Counter()
+            inclusive: collections.Counter[str] = collections.Counter()
+            total = 0
+            for line in target.read_text().splitlines():
+                stack, _, count = line.rpartition(" ")
+                if not count.isdigit():
+                    continue
+                samples = int(count)
+                frames = [_short(frame) for frame in stack.split(";")]
+                total += samples
+                own[frames[-1]] += samples
+                for frame in set(frames):
+                    inclusive[frame] += samples
+            if not total:
+                continue
+            lines.append(f"py-spy {role} (pid {target.stem.split('-')[-1]}, {total} samples, "
+                         f"{target}):")  # fmt: skip
+            lines.append("  own time:")
+            lines += [f"    {n / total:5.1%}  {frame}" for frame, n in own.most_common(top)]
+            lines.append("  with callees (ours and the libraries'):")
+            lines += [
+                f"    {n / total:5.1%}  {frame}"
+                for frame, n in inclusive.most_common(top * 3)
+                if n < total * 0.98
+            ][:top]
+        return lines
+
+
+def _short(frame: str) -> str:
+    """``function (path/to/module.py:line)`` -> ``function (module.py)``."""
+    name, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    parts = Path(path).parts
+    return f"{name} ({'/'.join(parts[-2:])})"

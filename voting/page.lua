@@ -1,0 +1,23 @@
+-- The vote page's reads (and, for a phone without a voter cookie yet, the count of new
+-- voters its network minted) in one step. All keys share the duel's hash tag.
+-- KEYS: 1 duel hash, 2 voters set, 3 provisional hash, 4 present hash, 5 subjects set,
+--       6 rate:mint (new voters of the network this minute)
+-- ARGV: 1 voter id ("" for a new voter), 2 admission subject ("" none), 3 "1": count a new
+--       voter, 4 the competition of the admission pass (a subject counts only there)
+-- Returns {} for an unknown duel, else {duel fields, voted 0/1, provisional counts,
+-- presence mark or nil, subject voted 0/1} (hashes as flat field/value lists).
+local duel = redis.call('HGETALL', KEYS[1])
+if #duel == 0 then return {} end
+local voted, mark, subject_voted = 0, false, 0
+if ARGV[1] ~= '' then
+  voted = redis.call('SISMEMBER', KEYS[2], ARGV[1])
+  mark = redis.call('HGET', KEYS[4], ARGV[1])
+end
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'competition') == ARGV[4] then
+  subject_voted = redis.call('SISMEMBER', KEYS[5], ARGV[2])
+end
+if ARGV[3] == '1' then
+  redis.call('INCR', KEYS[6])
+  redis.call('EXPIRE', KEYS[6], 120)
+end
+return {duel, voted, redis.call('HGETALL', KEYS[3]), mark, subject_voted}

@@ -1,0 +1,59 @@
+"""Everything one phone's vote page reads, in one round trip: ``page.lua`` reads the duel,
+the voter's state and counts (and counts a new voter of its network), and the team and
+company names come from a per-process :class:`~voting.page.Roster`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from duels import keys
+from voting.batcher import ScriptBatcher
+from voting.page import DuelView, Roster, VoterState, view_of, voter_state_of
+
+SCRIPT = (Path(__file__).parent / "page.lua").read_text("utf-8")
+
+
+def _hash(flat: list[str]) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+class PageReader:
+    def __init__(self, client: aioredis.Redis, timeout: float) -> None:
+        self.client = client
+        self.batcher = ScriptBatcher(client, SCRIPT, timeout=timeout)
+        self.roster = Roster()
+
+    async def load(
+        self,
+        did: str,
+        voter_id: str | None,
+        subject: str | None,
+        subject_competition: str,
+        *,
+        valid_ms: int,
+        new_voter_key: str | None,
+    ) -> tuple[DuelView, VoterState] | None:
+        """The duel's view and the voter's state; None for an unknown duel. ``subject``
+        (an admission pass's) counts only in ``subject_competition``. With
+        ``new_voter_key`` (``ingest.mint_key``) the visit counts as a new voter there."""
+        reply = await self.batcher.call(
+            (
+                keys.duel(did),
+                keys.voters(did),
+                keys.provisional(did),
+                keys.present(did),
+                keys.subjects(did),
+                new_voter_key or keys.rate(did, "mint", "-"),
+            ),
+            (voter_id or "", subject or "", "1" if new_voter_key else "0", subject_competition),
+        )
+        if not reply:
+            return None
+        record, voted, counts, mark, subject_voted = reply
+        view = await view_of(self.client, did, _hash(record), self.roster)
+        state = voter_state_of(
+            voter_id, subject, voted, _hash(counts), mark, subject_voted, valid_ms
+        )
+        return view, state
