@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 import redis
 from starlette.testclient import TestClient
 
 from duels import keys
+from tests.cluster.embedded import CLUSTER_MODE
 from tests.conftest import ClientFactory
 from tests.voting.factories import make_duel
 
@@ -169,3 +171,33 @@ def test_hidden_results_stay_hidden(make_client: ClientFactory, redis_client: re
     assert "Gezählt" in after
     results = re.findall(r'<div class="vote-result"[^>]*>', after)
     assert len(results) == 2 and all("hidden" in tag for tag in results)
+
+
+def _commands(redis_client: redis.Redis) -> dict[str, int]:
+    """Calls per command since the last CONFIG RESETSTAT (the statistics calls left out)."""
+    stats = redis_client.info("commandstats")
+    calls = {name.removeprefix("cmdstat_"): int(s["calls"]) for name, s in stats.items()}
+    return {name: n for name, n in calls.items() if not name.startswith(("info", "config"))}
+
+
+@pytest.mark.skipif(CLUSTER_MODE, reason="counts the commands of one Redis server")
+def test_a_phone_s_page_costs_one_redis_step_and_counts_a_new_voter_once(
+    make_client: ClientFactory, redis_client: redis.Redis
+) -> None:
+    """The burst path: each phone's page is one script call (duel, voter state, the new
+    voter counted for its network), the names and branding kept in the process."""
+    client = make_client()
+    duel = make_duel(redis_client)
+    _open_page(client, duel["id"])  # the first phone; warms the names and branding
+    minted = list(redis_client.scan_iter(f"{keys.duel(duel['id'])}:rate:mint:*"))
+    assert len(minted) == 1 and redis_client.get(minted[0]) == "1"
+    client.cookies.clear()
+    redis_client.config_resetstat()
+    _open_page(client, duel["id"])  # a second phone of the same network
+    # The script's own commands are counted too: the duel, the counts, the new voter.
+    assert _commands(redis_client) == {"evalsha": 1, "hgetall": 2, "incr": 1, "expire": 1}
+    assert redis_client.get(minted[0]) == "2"
+    redis_client.config_resetstat()
+    _open_page(client, duel["id"])  # the second phone again: not a new voter
+    assert _commands(redis_client) == {"evalsha": 1, "hgetall": 2, "sismember": 1, "hget": 1}
+    assert redis_client.get(minted[0]) == "2"
