@@ -132,6 +132,12 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Pending votes idle this long are taken over."
     )
     tally_sweep_seconds: float = Field(default=2.0, gt=0)
+    tally_linger_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        le=1.5,  # under the tally-pending flag's 2 s, so a lingering job never overlaps
+        description="A tally job keeps counting votes that follow within 50 ms this long.",
+    )
     worker_log_jobs: bool = Field(default=False, description="Log every RQ job at INFO.")
 
     # Fraud rules of the tally (voting/rules.py): hold back, never drop; judged over the

@@ -42,6 +42,8 @@ GROUP = "tally"
 SOURCE = (Path(__file__).parent / "tally.lua").read_text("utf-8")
 # One job keeps tallying while votes keep coming, but not forever: other duels wait.
 JOB_BUDGET_SECONDS = 10.0
+# A lingering job waits this long for the next vote before it ends.
+LINGER_IDLE_MS = 50
 # Consumers of dead workers are forgotten once they hold nothing and idled this long.
 STALE_CONSUMER_MS = 60_000
 SWEEP_QUEUED_TTL = 30
@@ -109,7 +111,12 @@ def consumer_name() -> str:
 
 
 def _batches(
-    client: redis.Redis, did: str, consumer: str, settings: Settings, deadline: float
+    client: redis.Redis,
+    did: str,
+    consumer: str,
+    settings: Settings,
+    deadline: float,
+    linger_until: float = 0.0,
 ) -> Iterator[list[Entry]]:
     stream, size = keys.votes(did), settings.tally_batch_size
     # 1. Our own unacknowledged entries (this consumer died mid-batch before).
@@ -128,16 +135,23 @@ def _batches(
             yield claimed
         if cursor == "0-0":
             break
-    # 3. New entries.
+    # 3. New entries; until ``linger_until`` also those arriving within LINGER_IDLE_MS.
     while time.monotonic() < deadline:
         new = _read(client, consumer, stream, ">", size)
+        if not new and time.monotonic() < linger_until:
+            new = _read(client, consumer, stream, ">", size, block_ms=LINGER_IDLE_MS)
         if not new:
             break
         yield new
 
 
-def _read(client: redis.Redis, consumer: str, stream: str, start: str, size: int) -> list[Entry]:
-    reply = cast(list[Any], client.xreadgroup(GROUP, consumer, {stream: start}, count=size))
+def _read(
+    client: redis.Redis, consumer: str, stream: str, start: str, size: int, block_ms: int = 0
+) -> list[Entry]:
+    reply = cast(
+        list[Any],
+        client.xreadgroup(GROUP, consumer, {stream: start}, count=size, block=block_ms or None),
+    )
     return cast(list[Entry], reply[0][1]) if reply else []
 
 
@@ -202,8 +216,10 @@ def tally(
     *,
     consumer: str | None = None,
     budget_seconds: float = JOB_BUDGET_SECONDS,
+    linger_seconds: float = 0.0,
 ) -> TallyRun:
-    """Count every vote of the duel that is not counted yet (within ``budget_seconds``)."""
+    """Count every vote of the duel that is not counted yet (within ``budget_seconds``),
+    then, for up to ``linger_seconds`` from the start, the votes that keep coming."""
     run = TallyRun()
     duel = client.hmget(keys.duel(did), ["competition", "home", "away"])
     cid, home, away = (str(value or "") for value in duel)
@@ -213,7 +229,8 @@ def tally(
     consumer = consumer or consumer_name()
     deadline = time.monotonic() + budget_seconds
     teams = [team for team in (home, away) if team]
-    for entries in _batches(client, did, consumer, settings, deadline):
+    linger_until = time.monotonic() + min(linger_seconds, budget_seconds)
+    for entries in _batches(client, did, consumer, settings, deadline, linger_until):
         result = count_batch(client, settings, did, entries, (home, away))
         run.batches += 1
         run.counted += result.counted
@@ -272,12 +289,19 @@ def publish_tally(
 
 
 def tally_duel(did: str) -> int:
-    """RQ job (queue ``tally``): count the duel's new votes."""
+    """RQ job (queue ``tally``): count the duel's new votes, and those that follow within
+    ``tally_linger_seconds`` (a burst is one job, not one per vote: RQ's bookkeeping of a
+    job costs Redis more than counting a vote does)."""
     client, settings = context.redis_client(), context.settings()
-    # Cleared before reading: a vote arriving from now on sets it again and queues
-    # the next run, so no vote waits for the sweep.
+    counted = tally(
+        client, settings, did, budget_seconds=JOB_BUDGET_SECONDS,
+        linger_seconds=settings.tally_linger_seconds,
+    ).counted  # fmt: skip
+    # Cleared after counting: a vote meanwhile found the flag set and queued nothing, so
+    # one more read catches it; a vote after the clear sets the flag and queues the next
+    # run. Either way no vote waits for the sweep.
     client.delete(keys.tally_pending(did))
-    return tally(client, settings, did, budget_seconds=JOB_BUDGET_SECONDS).counted
+    return counted + tally(client, settings, did, budget_seconds=JOB_BUDGET_SECONDS).counted
 
 
 def sweep() -> dict[str, int]:
