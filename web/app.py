@@ -19,6 +19,7 @@ from duels.settings import Settings
 from web import errors
 from web.broadcast import SHUTDOWN_SECONDS, Broadcaster, RawSend
 from web.console_guard import ConsoleGuard
+from web.front_door import MachMal
 from web.host_guard import HostGuard
 from web.limits import BodyLimits
 from web.proxies import ForwardedClient
@@ -98,7 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
                     await asyncio.wait_for(app.state.queue_redis.aclose(), SHUTDOWN_SECONDS)
             app.state.store.close()
 
-    app = FastAPI(
+    app = MachMal(
         title="Mach mal – duel engine",
         version="1",
         lifespan=lifespan,

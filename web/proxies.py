@@ -39,13 +39,18 @@ class ForwardedClient:
         self._cached = lru_cache(maxsize=4096)(self._classify)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.networks and scope["type"] in ("http", "websocket"):
+        if scope["type"] in ("http", "websocket"):
+            self.resolve(scope)
+        await self.app(scope, receive, send)
+
+    def resolve(self, scope: Scope) -> None:
+        """The client's address (and scheme) into the scope, when a trusted proxy sent it."""
+        if self.networks:
             peer = scope.get("client")
             if peer:
                 judged = self.classify(peer[0])
                 if judged is not None and judged[1]:
                     self._rewrite(scope)
-        await self.app(scope, receive, send)
 
     def _rewrite(self, scope: Scope) -> None:
         forwarded_for: list[bytes] = []

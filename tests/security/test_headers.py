@@ -163,3 +163,26 @@ def test_cookies_are_secure_behind_https(client_from: ClientFactory, ids: dict[s
     jar: SimpleCookie = SimpleCookie()
     jar.load(header)
     assert jar["mm_voter"]["secure"] is True
+
+
+def test_votes_through_the_front_door_carry_the_headers(
+    client: TestClient, ids: dict[str, str], redis_client: redis.Redis
+) -> None:
+    """The vote API is served before the middleware stack (web/front_door.py): accepted,
+    refused and oversized votes still get every header, and its limits."""
+    did = ids["did"]
+    assert client.get(f"/vote/{did}").status_code == 200  # the voter cookie
+    (duel,) = [d for d in store.duels_of_competition(redis_client, ids["cid"]) if d.id == did]
+    accepted = client.post(f"/api/duels/{did}/votes", json={"team_id": duel.home})
+    assert accepted.status_code == 202, accepted.text
+    assert_security_headers(accepted, "202 vote")
+    again = client.post(f"/api/duels/{did}/votes", json={"team_id": duel.home})
+    assert again.status_code == 409
+    assert_security_headers(again, "409 vote")
+    huge = client.post(
+        f"/api/duels/{did}/votes",
+        content=b'{"team_id": "' + b"x" * 200_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413 and huge.json()["detail"]["code"] == "too_large"
+    assert_security_headers(huge, "413 vote")

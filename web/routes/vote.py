@@ -209,13 +209,14 @@ _ACCEPTED_HEADERS = [(b"content-type", b"application/json")]
 class VoteEndpoint:
     """The hot path as a bare ASGI app (a class, so Starlette does not wrap it in a
     Request): no dependency solving, no pydantic. Registered before the documented
-    route below, which shares ``_vote``."""
+    route below, which shares ``_vote``; the front door (web/front_door.py) calls
+    ``serve_vote`` before the middleware stack."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await _serve_vote(scope, receive, send)
+        await serve_vote(scope, receive, send)
 
 
-async def _serve_vote(scope: Scope, receive: Receive, send: Send) -> None:
+async def serve_vote(scope: Scope, receive: Receive, send: Send) -> None:
     client = scope.get("client")
     result = await _vote(
         scope["app"], scope["path_params"]["did"], dict(scope["headers"]),
