@@ -18,11 +18,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import resource
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,10 +33,13 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 import redis  # noqa: E402
+from rawhttp import Pool  # noqa: E402
 from stack import SECRET_KEY, Stack  # noqa: E402  (bench/ is on the path)
 
 from duels import events, store, tournament  # noqa: E402
 from voting.tokens import VOTER_COOKIE, VoteSecrets, new_voter_id  # noqa: E402
+
+BENCH_EVENT = re.compile(rb"id: (\S+)\nevent: bench\n")
 
 
 def raise_file_limit() -> int:
@@ -89,11 +94,17 @@ class RawSSE:
         self.task = asyncio.create_task(self._read(reader))
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
-        while line := await reader.readline():
-            if line.startswith(b"id: "):
-                self.arrived[line[4:].strip().decode()] = time.monotonic()
-            elif line.startswith(b"event: hello"):
+        # Whole chunks, not lines: thousands of clients in this one process must stay
+        # cheaper than the server they measure.
+        tail = b""
+        while chunk := await reader.read(65536):
+            now = time.monotonic()
+            seen = tail + chunk
+            if b"event: hello" in seen:
                 self.hello.set()
+            for found in BENCH_EVENT.finditer(seen):
+                self.arrived.setdefault(found.group(1).decode(), now)
+            tail = seen[-128:]
 
     async def close(self) -> None:
         if self.writer is not None:
@@ -197,11 +208,48 @@ async def vote_to_screen(stack: Stack, client: redis.Redis, rate: float, seconds
 # 2. fan-out capacity ----------------------------------------------------------------
 
 
-async def fan_out(stack: Stack, client: redis.Redis, steps: list[int]) -> None:
-    cid, _, _ = make_competition(client)
+async def vote_load(
+    stack: Stack, did: str, teams: list[str], rate: float, stop: asyncio.Event
+) -> Counter[int]:
+    """Votes at ``rate`` per second (each a new voter) until ``stop``; answers by status."""
+    secrets = VoteSecrets(SECRET_KEY)
+    pool = Pool("127.0.0.1", stack.port, 32)
+    answers: Counter[int] = Counter()
+
+    async def one(n: int) -> None:
+        headers = {
+            "Cookie": f"{VOTER_COOKIE}={secrets.sign_voter(new_voter_id())}",
+            "Content-Type": "application/json",
+            "User-Agent": f"bench-phone/{n % 50}",
+        }
+        body = orjson.dumps({"team_id": teams[n % 2]})
+        try:
+            answers[
+                (await pool.request("POST", f"/api/duels/{did}/votes", headers, body)).status
+            ] += 1
+        except (OSError, asyncio.IncompleteReadError):
+            answers[0] += 1
+
+    started, n, pending = time.monotonic(), 0, set()
+    while not stop.is_set():
+        await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+        task = asyncio.create_task(one(n))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+        n += 1
+    await asyncio.gather(*pending)
+    await pool.close()
+    return answers
+
+
+async def fan_out(stack: Stack, client: redis.Redis, steps: list[int], rate: float) -> None:
+    cid, did, teams = make_competition(client)
     web = stack.web_process
-    print("2) concurrent SSE clients on ONE web process (events published at 1/s)")
-    print("   clients | connected | got all 5 events <1s | p50 | p95 | max | RSS | per client")
+    print(f"2) concurrent SSE clients on ONE web process (events published at 1/s, while "
+          f"{rate:.0f} votes/s come in to the competition's duel, whose tallies go out "
+          "too)")  # fmt: skip
+    print("   clients | connected | got all 5 events <1s | p50 | p95 | max | RSS | per client "
+          "| vote answers by status")  # fmt: skip
     # Per client = RSS growth over the process before its first SSE client (an upper
     # bound: memory freed by an earlier step stays with the process).
     baseline_rss = web.memory_info().rss
@@ -218,6 +266,8 @@ async def fan_out(stack: Stack, client: redis.Redis, steps: list[int]) -> None:
         connected = sum(c.hello.is_set() for c in clients)
         await asyncio.sleep(1.0)
         rss = web.memory_info().rss
+        stop = asyncio.Event()
+        voting = asyncio.create_task(vote_load(stack, did, teams, rate, stop)) if rate else None
         published: list[tuple[str, float]] = []
         for _ in range(5):
             at = time.monotonic()
@@ -225,6 +275,8 @@ async def fan_out(stack: Stack, client: redis.Redis, steps: list[int]) -> None:
             published.append((entry_id, at))
             await asyncio.sleep(1.0)
         await asyncio.sleep(1.0)
+        stop.set()
+        answers = await voting if voting is not None else Counter()
         latencies = []
         on_time = 0
         for c in clients:
@@ -237,7 +289,8 @@ async def fan_out(stack: Stack, client: redis.Redis, steps: list[int]) -> None:
             f"{ms(statistics.median(latencies)) if latencies else '-':>8} | "
             f"{ms(percentile(latencies, 0.95)) if latencies else '-':>8} | "
             f"{ms(max(latencies)) if latencies else '-':>8} | "
-            f"{rss / 2**20:6.1f} MiB | {per_client / 1024:5.1f} KiB"
+            f"{rss / 2**20:6.1f} MiB | {per_client / 1024:5.1f} KiB | "
+            f"votes {dict(answers)}"
         )
         await asyncio.gather(*(c.close() for c in clients))
         gauge_deadline = time.monotonic() + 20
@@ -251,9 +304,12 @@ async def fan_out(stack: Stack, client: redis.Redis, steps: list[int]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=100.0, help="votes per second")
+    parser.add_argument("--rate", type=float, default=20.0, help="votes per second (part 1)")
+    parser.add_argument(
+        "--fanout-rate", type=float, default=500.0, help="votes per second during part 2"
+    )
     parser.add_argument("--seconds", type=float, default=15.0, help="length of the vote load")
-    parser.add_argument("--clients", default="500,1000,2000,4000", help="SSE client counts")
+    parser.add_argument("--clients", default="1000,2500,5000", help="SSE client counts")
     args = parser.parse_args()
     limit = raise_file_limit()  # children (the web process) inherit it
     steps = [int(n) for n in args.clients.split(",") if n]
@@ -266,14 +322,16 @@ def main() -> None:
                 "MACHMAL_VOTES_PER_IP_PER_MINUTE": "100000000",
                 "MACHMAL_VOTES_PER_IP_UA_PER_MINUTE": "100000000",
                 "MACHMAL_POW_BURST_VOTES_PER_IP": "100000000",
+                "MACHMAL_POW_BURST_NEW_VOTERS_PER_MINUTE": "100000000",
                 "MACHMAL_SSE_CLIENTS_PER_ADDRESS": "100000",
+                "MACHMAL_SSE_CLIENTS_PER_PROCESS": "6000",
             },
         )
         stack.start()
         client = redis.Redis.from_url(stack.redis.url, decode_responses=True)
         try:
             asyncio.run(vote_to_screen(stack, client, args.rate, args.seconds))
-            asyncio.run(fan_out(stack, client, steps))
+            asyncio.run(fan_out(stack, client, steps, args.fanout_rate))
         finally:
             client.close()
             stack.stop()

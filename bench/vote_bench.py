@@ -326,8 +326,10 @@ def main() -> None:
         for _ in range(args.rounds):
             for http_server in ("uvicorn", *(["granian"] if args.granian else [])):
                 name = f"baseline {http_server}"
-                figures = measure(name, ["bench.baseline_app:app"], env, client, args,
-                                  anonymous, anonymous, baseline_duel, server=http_server)  # fmt: skip
+                figures = measure(
+                    name, ["bench.baseline_app:app"], env, client, args, anonymous, anonymous,
+                    baseline_duel, server=http_server,
+                )  # fmt: skip
                 if name not in bases or figures["votes_per_s"] > bases[name]["votes_per_s"]:
                     bases[name] = figures
         base = bases["baseline uvicorn"]
