@@ -326,7 +326,7 @@ async def run(stack: Stack, args: argparse.Namespace) -> bool:
     lag_stop = asyncio.Event()
     lagging = asyncio.create_task(loop_lag(lags, lag_stop))
     roles = {**stack.roles(), "load": [os.getpid()]}
-    redis_probe = RedisProbe(stack.redis.url)
+    redis_probe = RedisProbe(stack.redis.url, monitor=Path(args.monitor) if args.monitor else None)
     profiler = (
         Profiler(Path(args.profile), stack.roles(), args.seconds + 5) if args.profile else None
     )
@@ -450,6 +450,9 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--rq-workers", type=int, default=2)
     parser.add_argument("--profile", metavar="DIR", help="py-spy the product into DIR")
+    parser.add_argument(
+        "--monitor", metavar="FILE", help="log Redis MONITOR to FILE and print the command mix"
+    )
     args = parser.parse_args()
     limit = raise_file_limit()
     print(f"open-file limit {limit}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")

@@ -6,6 +6,8 @@ Python processes summarised as the functions holding the most samples."""
 from __future__ import annotations
 
 import collections
+import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -25,8 +27,11 @@ def percentile(values: list[float], share: float) -> float:
 class RedisProbe:
     """Command statistics, slow log and round-trip latency of one Redis over a run."""
 
-    def __init__(self, url: str, slower_than_us: int = 5000) -> None:
+    def __init__(self, url: str, slower_than_us: int = 5000, monitor: Path | None = None) -> None:
         self.url = url
+        # MONITOR costs Redis time itself: for the command mix, not for CPU figures.
+        self.monitor = monitor
+        self._monitoring: subprocess.Popen[bytes] | None = None
         self.client = redis.Redis.from_url(url, decode_responses=True)
         self.slower_than_us = slower_than_us
         self.pings: list[float] = []
@@ -38,6 +43,12 @@ class RedisProbe:
         self.client.config_set("slowlog-log-slower-than", self.slower_than_us)
         self.client.slowlog_reset()
         self._thread.start()
+        if self.monitor is not None:
+            port = str(self.client.connection_pool.connection_kwargs["port"])
+            with self.monitor.open("wb") as out:
+                self._monitoring = subprocess.Popen(
+                    ["redis-cli", "-p", port, "monitor"], stdout=out
+                )
 
     def _sample(self) -> None:
         with redis.Redis.from_url(self.url) as client:
@@ -52,6 +63,10 @@ class RedisProbe:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(2)
+        if self._monitoring is not None:
+            self._monitoring.terminate()
+            self._monitoring.wait(5)
+            self._monitoring = None
 
     def report(self, votes: int, top: int = 10) -> list[str]:
         stats = self.client.info("commandstats")
@@ -78,6 +93,8 @@ class RedisProbe:
             command = entry["command"]
             command = command if isinstance(command, str) else command.decode("latin-1", "replace")
             lines.append(f"  {entry['duration'] / 1000:7.1f} ms  {command[:90]}")
+        if self.monitor is not None and self.monitor.exists():
+            lines += command_mix(self.monitor, votes)
         if self.pings:
             lines.append(
                 f"Redis PING round trip from outside (like redis-cli --latency, every 10 ms): "
@@ -90,6 +107,44 @@ class RedisProbe:
     def close(self) -> None:
         self.stop()
         self.client.close()
+
+
+_MONITORED = re.compile(rb'^[\d.]+ \[\d+ ([^\]]+)\] "([^"]+)"(?: "([^"]*)")?')
+
+
+def _script_names() -> dict[str, str]:
+    root = Path(__file__).resolve().parent.parent
+    return {
+        hashlib.sha1(path.read_bytes()).hexdigest(): path.stem
+        for path in [*root.glob("voting/*.lua"), *root.glob("workers/*.lua")]
+    }
+
+
+def command_mix(monitor: Path, votes: int, top: int = 14) -> list[str]:
+    """Top-level commands (not those a script ran) per accepted vote, from a MONITOR log;
+    EVALSHA by script."""
+    names = _script_names()
+    calls: collections.Counter[str] = collections.Counter()
+    scripted = 0
+    with monitor.open("rb") as log:
+        for line in log:
+            found = _MONITORED.match(line)
+            if found is None:
+                continue
+            if found.group(1) == b"lua":
+                scripted += 1
+                continue
+            command = found.group(2).decode().upper()
+            if command in ("EVALSHA", "EVAL") and found.group(3):
+                command = (
+                    f"EVALSHA {names.get(found.group(3).decode(), found.group(3).decode()[:8])}"
+                )
+            calls[command] += 1
+    total = sum(calls.values())
+    lines = [f"top-level commands (MONITOR): {total} = {total / max(votes, 1):.1f} per accepted "
+             f"vote; {scripted / max(votes, 1):.1f} more run inside scripts per vote"]  # fmt: skip
+    lines += [f"  {n / max(votes, 1):6.2f}  {command}" for command, n in calls.most_common(top)]
+    return lines
 
 
 class ProcessCpu:

@@ -53,6 +53,8 @@ BACKLOG_LIMIT = 2 * EVENT_LOG_LENGTH
 SEND_TIMEOUT_SECONDS = 30.0
 # How often the ticker looks for idle clients (heartbeats) and stuck sends.
 TICK_SECONDS = 1.0
+# Longest a duel's "counts visible" answer is reused for live tally events.
+VISIBILITY_SECONDS = 2.0
 # The server's ``send`` as the outermost layer saw it (web/app.py, RawSend).
 RAW_SEND = "machmal.raw_send"
 
@@ -229,6 +231,8 @@ class Broadcaster:
         self._tally_sent: dict[tuple[str, str], float] = {}
         self._tally_waiting: dict[tuple[str, str], Frame] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._visibility: dict[str, bool] = {}
+        self._visibility_until = 0.0
         self._stopping = False
         self.subscribed = asyncio.Event()
 
@@ -354,6 +358,16 @@ class Broadcaster:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self._max_backoff)
 
+    def _live_visibility(self) -> dict[str, bool]:
+        """Whether duels show running counts, for live events: kept until the duel's next
+        ``duel`` event (published with every status and results-mode change, and
+        dispatched in order before later tallies) or VISIBILITY_SECONDS at most."""
+        now = asyncio.get_running_loop().time()
+        if now > self._visibility_until:
+            self._visibility.clear()
+            self._visibility_until = now + VISIBILITY_SECONDS
+        return self._visibility
+
     async def _dispatch(self, channel: str, raw: str) -> None:
         topic = self._topics.get(channel)
         if topic is None:
@@ -369,7 +383,9 @@ class Broadcaster:
             return
         if topic.replayed_through is not None and stream_key(entry_id) <= topic.replayed_through:
             return
-        frame = await self._frame(entry_id, payload, {})
+        if payload.get("type") == "duel":  # status or results mode may have changed
+            self._visibility.pop(str(payload.get("duel", "")), None)
+        frame = await self._frame(entry_id, payload, self._live_visibility())
         if payload.get("type") == "tally" and self._tally_interval > 0:
             self._coalesce_tally(channel, str(payload.get("duel", "")), frame)
         else:

@@ -44,6 +44,8 @@ SOURCE = (Path(__file__).parent / "tally.lua").read_text("utf-8")
 JOB_BUDGET_SECONDS = 10.0
 # A lingering job waits this long for the next vote before it ends.
 LINGER_IDLE_MS = 50
+# Under a burst a lingering job counts at most one batch this often.
+BATCH_GAP_SECONDS = 0.1
 # Consumers of dead workers are forgotten once they hold nothing and idled this long.
 STALE_CONSUMER_MS = 60_000
 SWEEP_QUEUED_TTL = 30
@@ -94,12 +96,21 @@ def _pairs(flat: Sequence[Any]) -> dict[str, int]:
 # Reading the stream ----------------------------------------------------------------
 
 
-def ensure_group(client: redis.Redis, did: str) -> None:
+_grouped: set[str] = set()  # duels whose consumer group this process has seen
+
+
+def ensure_group(client: redis.Redis, did: str, *, again: bool = False) -> None:
+    """The duel's consumer group (once per process; ``again`` after a NOGROUP answer)."""
+    if did in _grouped and not again:
+        return
     try:
         client.xgroup_create(keys.votes(did), GROUP, id="0", mkstream=True)
     except redis.exceptions.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
+    if len(_grouped) > 10_000:
+        _grouped.clear()
+    _grouped.add(did)
 
 
 def consumer_name() -> str:
@@ -121,7 +132,7 @@ def _batches(
     stream, size = keys.votes(did), settings.tally_batch_size
     # 1. Our own unacknowledged entries (this consumer died mid-batch before).
     while time.monotonic() < deadline:
-        own = _read(client, consumer, stream, "0", size)
+        own = _read(client, consumer, did, "0", size)
         if not own:
             break
         yield own
@@ -135,23 +146,39 @@ def _batches(
             yield claimed
         if cursor == "0-0":
             break
-    # 3. New entries; until ``linger_until`` also those arriving within LINGER_IDLE_MS.
+    # 3. New entries; until ``linger_until`` also those arriving within LINGER_IDLE_MS,
+    # gathered for BATCH_GAP_SECONDS under a burst: a batch costs Redis a dozen calls
+    # (count, board, event), so a batch per vote would cost more than the votes.
     while time.monotonic() < deadline:
-        new = _read(client, consumer, stream, ">", size)
-        if not new and time.monotonic() < linger_until:
-            new = _read(client, consumer, stream, ">", size, block_ms=LINGER_IDLE_MS)
+        read_at = time.monotonic()
+        new = _read(client, consumer, did, ">", size)
+        if not new and read_at < linger_until:
+            new = _read(client, consumer, did, ">", size, block_ms=LINGER_IDLE_MS)
         if not new:
             break
         yield new
+        if len(new) < size and time.monotonic() < linger_until:
+            time.sleep(max(0.0, read_at + BATCH_GAP_SECONDS - time.monotonic()))
 
 
 def _read(
-    client: redis.Redis, consumer: str, stream: str, start: str, size: int, block_ms: int = 0
+    client: redis.Redis, consumer: str, did: str, start: str, size: int, block_ms: int = 0
 ) -> list[Entry]:
-    reply = cast(
-        list[Any],
-        client.xreadgroup(GROUP, consumer, {stream: start}, count=size, block=block_ms or None),
-    )
+    stream = keys.votes(did)
+
+    def read() -> list[Any]:
+        return cast(
+            list[Any],
+            client.xreadgroup(GROUP, consumer, {stream: start}, count=size, block=block_ms or None),
+        )
+
+    try:
+        reply = read()
+    except redis.exceptions.ResponseError as exc:
+        if "NOGROUP" not in str(exc):
+            raise
+        ensure_group(client, did, again=True)  # the stream was recreated
+        reply = read()
     return cast(list[Entry], reply[0][1]) if reply else []
 
 
