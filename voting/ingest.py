@@ -179,20 +179,28 @@ def _refusal(outcome: str, result: list[object]) -> errors.DomainError:
     raise RuntimeError(f"unexpected ingest answer {result!r}")
 
 
+def difficulty_for(settings: Settings, mode: str | None, minted: int) -> int:
+    """The difficulty the ingest script asks of a network that minted ``minted`` new voters
+    for the duel this minute (open mode's burst rule; the script decides again)."""
+    difficulty = settings.pow_difficulty
+    burst = settings.pow_burst_difficulty
+    open_mode = mode in (None, "", "open")
+    if burst > difficulty and open_mode and minted > settings.pow_burst_new_voters_per_minute:
+        return burst
+    return difficulty
+
+
 async def required_difficulty(
     client: aioredis.Redis, settings: Settings, did: str, network_hash: str
 ) -> int:
     """The difficulty the ingest script would ask of this network right now (for the
-    challenge endpoint; the script decides again at vote time)."""
-    difficulty = settings.pow_difficulty
-    if settings.pow_burst_difficulty <= difficulty:
-        return difficulty
+    challenge endpoint)."""
+    if settings.pow_burst_difficulty <= settings.pow_difficulty:
+        return settings.pow_difficulty
     minted, mode = await asyncio.gather(
         client.get(mint_key(did, network_hash)), client.hget(keys.duel(did), "admission")
     )
-    if mode in (None, "", "open") and int(minted or 0) > settings.pow_burst_new_voters_per_minute:
-        return settings.pow_burst_difficulty
-    return difficulty
+    return difficulty_for(settings, str(mode or ""), int(minted or 0))
 
 
 async def record_new_voter(client: aioredis.Redis, did: str, network_hash: str) -> None:

@@ -5,7 +5,8 @@
 -- ARGV: 1 voter id ("" for a new voter), 2 admission subject ("" none), 3 "1": count a new
 --       voter, 4 the competition of the admission pass (a subject counts only there)
 -- Returns {} for an unknown duel, else {duel fields, voted 0/1, provisional counts,
--- presence mark or nil, subject voted 0/1} (hashes as flat field/value lists).
+-- presence mark or nil, subject voted 0/1, new voters of the network this minute}
+-- (hashes as flat field/value lists; the last decides the proof-of-work asked).
 local duel = redis.call('HGETALL', KEYS[1])
 if #duel == 0 then return {} end
 local voted, mark, subject_voted = 0, false, 0
@@ -16,8 +17,11 @@ end
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'competition') == ARGV[4] then
   subject_voted = redis.call('SISMEMBER', KEYS[5], ARGV[2])
 end
+local minted
 if ARGV[3] == '1' then
-  redis.call('INCR', KEYS[6])
+  minted = redis.call('INCR', KEYS[6])
   redis.call('EXPIRE', KEYS[6], 120)
+else
+  minted = tonumber(redis.call('GET', KEYS[6])) or 0
 end
-return {duel, voted, redis.call('HGETALL', KEYS[3]), mark, subject_voted}
+return {duel, voted, redis.call('HGETALL', KEYS[3]), mark, subject_voted, minted}

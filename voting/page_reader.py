@@ -33,11 +33,13 @@ class PageReader:
         subject_competition: str,
         *,
         valid_ms: int,
-        new_voter_key: str | None,
-    ) -> tuple[DuelView, VoterState] | None:
-        """The duel's view and the voter's state; None for an unknown duel. ``subject``
-        (an admission pass's) counts only in ``subject_competition``. With
-        ``new_voter_key`` (``ingest.mint_key``) the visit counts as a new voter there."""
+        network_key: str,
+        new_voter: bool,
+    ) -> tuple[DuelView, VoterState, int] | None:
+        """The duel's view, the voter's state and the new voters its network minted this
+        minute (``network_key``, ``ingest.mint_key``; the visit of a ``new_voter`` counts
+        there); None for an unknown duel. ``subject`` (an admission pass's) counts only in
+        ``subject_competition``."""
         reply = await self.batcher.call(
             (
                 keys.duel(did),
@@ -45,15 +47,15 @@ class PageReader:
                 keys.provisional(did),
                 keys.present(did),
                 keys.subjects(did),
-                new_voter_key or keys.rate(did, "mint", "-"),
+                network_key,
             ),
-            (voter_id or "", subject or "", "1" if new_voter_key else "0", subject_competition),
+            (voter_id or "", subject or "", "1" if new_voter else "0", subject_competition),
         )
         if not reply:
             return None
-        record, voted, counts, mark, subject_voted = reply
+        record, voted, counts, mark, subject_voted, minted = reply
         view = await view_of(self.client, did, _hash(record), self.roster)
         state = voter_state_of(
             voter_id, subject, voted, _hash(counts), mark, subject_voted, valid_ms
         )
-        return view, state
+        return view, state, int(minted)

@@ -73,9 +73,13 @@ def test_the_vote_page_solves_the_challenge_and_votes(
     )
     try:
         page = context.new_page()
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url))
         page.goto(f"/vote/{duel['id']}")
         page.locator(f'button.vote-button[value="{duel["away"]["id"]}"]').click()
         expect(page.locator("#vote-status")).to_contain_text("Gezählt", timeout=30_000)
+        # The page brought its challenge: no extra request before the vote.
+        assert not [url for url in asked if url.endswith("/challenge")], asked
     finally:
         context.close()
     with httpx.Client(base_url=web.url) as public:

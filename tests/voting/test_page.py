@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 
 import httpx
@@ -13,6 +15,7 @@ from duels import keys
 from tests.cluster.embedded import CLUSTER_MODE
 from tests.conftest import ClientFactory
 from tests.voting.factories import make_duel
+from voting.tokens import solve
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -199,5 +202,42 @@ def test_a_phone_s_page_costs_one_redis_step_and_counts_a_new_voter_once(
     assert redis_client.get(minted[0]) == "2"
     redis_client.config_resetstat()
     _open_page(client, duel["id"])  # the second phone again: not a new voter
-    assert _commands(redis_client) == {"evalsha": 1, "hgetall": 2, "sismember": 1, "hget": 1}
+    assert _commands(redis_client) == {
+        "evalsha": 1,
+        "hgetall": 2,
+        "sismember": 1,
+        "hget": 1,
+        "get": 1,
+    }
     assert redis_client.get(minted[0]) == "2"
+
+
+CHALLENGE = re.compile(r'data-challenge="([^"]*)"')
+
+
+def test_the_page_brings_the_proof_of_work_its_network_needs(
+    make_client: ClientFactory, redis_client: redis.Redis
+) -> None:
+    """Open mode: nothing to solve for a quiet network; once it mints more new voters
+    than the burst rule allows, the page carries a challenge of the burst difficulty."""
+    duel = make_duel(redis_client)
+    phones = [
+        make_client(pow_burst_new_voters_per_minute=2, pow_burst_difficulty=10) for _ in range(4)
+    ]
+    given = []
+    for phone in phones:  # four new voters behind the same venue address
+        found = CHALLENGE.search(_open_page(phone, duel["id"]).text)
+        assert found is not None
+        given.append(html.unescape(found.group(1)))
+    assert given[:2] == ["", ""]
+    for text in given[2:]:
+        challenge = json.loads(text)
+        assert challenge["difficulty"] == 10 and challenge["challenge"]
+    # The inline challenge is a real one: solved, the vote counts.
+    solved = json.loads(given[3])
+    nonce = solve(solved["challenge"], solved["difficulty"])
+    vote = phones[3].post(
+        f"/api/duels/{duel['id']}/votes",
+        json={"team_id": duel["home"], "pow": {"challenge": solved["challenge"], "nonce": nonce}},
+    )
+    assert vote.status_code == 202, vote.text

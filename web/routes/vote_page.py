@@ -3,6 +3,7 @@ presence scan of the stage screen's code, and the vote as a form post without Ja
 
 from __future__ import annotations
 
+import orjson
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -10,7 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from duels import errors, keys
 from duels.records import counts_public
 from voting.admission import ADMISSION_COOKIE, PRESENCE_PARAM
-from voting.ingest import VoteIngest, mint_key, record_new_voter
+from voting.ingest import VoteIngest, difficulty_for, mint_key, record_new_voter
 from voting.page import DuelView, load_duel, mark_present
 from voting.page_reader import PageReader
 from voting.tokens import VOTER_COOKIE, new_voter_id
@@ -97,13 +98,14 @@ async def _render_page(
         admitted.subject_id if admitted else None,
         admitted.competition if admitted else "",
         valid_ms=ingest.settings.presence_valid_seconds * 1000,
-        new_voter_key=mint_key(did, network_hash) if new_voter else None,
+        network_key=mint_key(did, network_hash),
+        new_voter=new_voter,
     )
     if loaded is None:
         response = render(request, "vote.html", {"duel": None}, status_code=404)
         response.headers["Cache-Control"] = "no-store"
         return response
-    duel, voter = loaded
+    duel, voter, minted = loaded
     if voter_id is None:
         voter_id = new_voter_id()
     if admitted is not None and admitted.competition != duel.competition:
@@ -147,6 +149,8 @@ async def _render_page(
         "counts": counts,
         "total": total,
         "outcome": None if is_open else await _outcome(request, duel),
+        # Solved by vote.js while the phone shows the videos: the vote needs no extra trip.
+        "challenge": _challenge(ingest, duel, minted) if is_open and admitted_here else "",
         "brand": await branding.context_async(request, duel.competition),
         **link_preview.duel_context(request, duel),
     }
@@ -155,6 +159,16 @@ async def _render_page(
     if new_voter:
         set_voter_cookie(response, ingest, voter_id)
     return response
+
+
+def _challenge(ingest: VoteIngest, duel: DuelView, minted: int) -> str:
+    """The proof-of-work this phone's vote needs, as JSON; "" when none is asked."""
+    settings = ingest.settings
+    difficulty = difficulty_for(settings, duel.admission, minted)
+    if difficulty == 0:
+        return ""
+    issued = ingest.secrets.issue_challenge(duel.id, difficulty, settings.challenge_ttl_seconds)
+    return orjson.dumps(issued.as_json()).decode()
 
 
 async def _outcome(request: Request, duel: DuelView) -> vote_result.Outcome:

@@ -141,6 +141,13 @@
   });
 
   if (root.dataset.canVote === "1") {
-    fetchChallenge().catch(function () { solving = null; });
+    // The page says what to solve ("" = nothing: the vote goes without a proof, and a
+    // 403 would bring a challenge); a page without the attribute asks for one.
+    var given = root.dataset.challenge;
+    if (given === undefined) {
+      fetchChallenge().catch(function () { solving = null; });
+    } else if (given) {
+      try { prepare(JSON.parse(given)).catch(function () { solving = null; }); } catch (e) { solving = null; }
+    }
   }
 })();
