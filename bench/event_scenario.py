@@ -340,7 +340,11 @@ async def run(stack: Stack, args: argparse.Namespace) -> bool:
     lag_stop = asyncio.Event()
     lagging = asyncio.create_task(loop_lag(lags, lag_stop))
     roles = {**stack.roles(), "load": [os.getpid()]}
-    redis_probe = RedisProbe(stack.redis.url, monitor=Path(args.monitor) if args.monitor else None)
+    redis_probe = RedisProbe(
+        stack.redis.url,
+        monitor=Path(args.monitor) if args.monitor else None,
+        every_command=args.script_costs,
+    )
     profiler = (
         Profiler(Path(args.profile), stack.roles(), args.seconds + 5) if args.profile else None
     )
@@ -467,6 +471,10 @@ def main() -> None:
     parser.add_argument(
         "--monitor", metavar="FILE", help="log Redis MONITOR to FILE and print the command mix"
     )
+    parser.add_argument(
+        "--script-costs", action="store_true",
+        help="slow log of every command: Redis time per script and command",
+    )  # fmt: skip
     args = parser.parse_args()
     limit = raise_file_limit()
     print(f"open-file limit {limit}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")

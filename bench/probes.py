@@ -27,8 +27,17 @@ def percentile(values: list[float], share: float) -> float:
 class RedisProbe:
     """Command statistics, slow log and round-trip latency of one Redis over a run."""
 
-    def __init__(self, url: str, slower_than_us: int = 5000, monitor: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        slower_than_us: int = 5000,
+        monitor: Path | None = None,
+        every_command: bool = False,
+    ) -> None:
         self.url = url
+        # The slow log of every command (threshold 0): the cost of each script, measured
+        # by Redis itself under the real load.
+        self.every_command = every_command
         # MONITOR costs Redis time itself: for the command mix, not for CPU figures.
         self.monitor = monitor
         self._monitoring: subprocess.Popen[bytes] | None = None
@@ -40,8 +49,13 @@ class RedisProbe:
 
     def start(self) -> None:
         self.client.config_resetstat()
-        self.client.config_set("slowlog-log-slower-than", self.slower_than_us)
+        self.client.config_set(
+            "slowlog-log-slower-than", 0 if self.every_command else self.slower_than_us
+        )
+        if self.every_command:
+            self.client.config_set("slowlog-max-len", 1_000_000)
         self.client.slowlog_reset()
+        self._reads_before = self._io()
         self._thread.start()
         if self.monitor is not None:
             port = str(self.client.connection_pool.connection_kwargs["port"])
@@ -52,7 +66,9 @@ class RedisProbe:
 
     def _sample(self) -> None:
         with redis.Redis.from_url(self.url) as client:
-            while not self._stop.wait(0.01):
+            # Every 100 ms: a round trip costs Redis ~60 µs of CPU on this VM, and the
+            # probe must not add more than a few µs per vote to what it measures.
+            while not self._stop.wait(0.1):
                 started = time.perf_counter()
                 try:
                     client.ping()
@@ -67,6 +83,12 @@ class RedisProbe:
             self._monitoring.terminate()
             self._monitoring.wait(5)
             self._monitoring = None
+
+    def _io(self) -> tuple[int, int]:
+        stats = self.client.info("stats")
+        return int(stats.get("total_reads_processed", 0)), int(
+            stats.get("total_writes_processed", 0)
+        )
 
     def report(self, votes: int, top: int = 10) -> list[str]:
         stats = self.client.info("commandstats")
@@ -86,6 +108,16 @@ class RedisProbe:
                 f"  {name:<18} | {calls:>8} | {usec / max(calls, 1):>10.1f} | "
                 f"{usec / max(total, 1):>5.0%} | {usec / max(votes, 1):>8.1f}"
             )
+        (reads_after, writes_after), (reads_before, writes_before) = self._io(), self._reads_before
+        reads, writes = reads_after - reads_before, writes_after - writes_before
+        lines.append(
+            f"Redis socket reads / writes (round trips, roughly): {reads / max(votes, 1):.1f} / "
+            f"{writes / max(votes, 1):.1f} per accepted vote"
+        )
+        if self.every_command:
+            lines += script_costs(self.client.slowlog_get(1_000_000), votes)
+            self.client.config_set("slowlog-log-slower-than", self.slower_than_us)
+            self.client.slowlog_reset()
         slow = self.client.slowlog_get(10)
         count = self.client.slowlog_len()
         lines.append(f"SLOWLOG (> {self.slower_than_us / 1000:.0f} ms): {count} entries")
@@ -97,7 +129,7 @@ class RedisProbe:
             lines += command_mix(self.monitor, votes)
         if self.pings:
             lines.append(
-                f"Redis PING round trip from outside (like redis-cli --latency, every 10 ms): "
+                f"Redis PING round trip from outside (like redis-cli --latency, every 100 ms): "
                 f"p50 {percentile(self.pings, 0.5) * 1000:.2f} ms, "
                 f"p99 {percentile(self.pings, 0.99) * 1000:.2f} ms, "
                 f"max {max(self.pings) * 1000:.2f} ms ({len(self.pings)} samples)"
@@ -118,6 +150,30 @@ def _script_names() -> dict[str, str]:
         hashlib.sha1(path.read_bytes()).hexdigest(): path.stem
         for path in [*root.glob("voting/*.lua"), *root.glob("workers/*.lua")]
     }
+
+
+def script_costs(entries: list[dict[str, object]], votes: int, top: int = 12) -> list[str]:
+    """Redis' own time per top-level command (scripts by name) from a threshold-0 slow log."""
+    names = _script_names()
+    spent: collections.Counter[str] = collections.Counter()
+    calls: collections.Counter[str] = collections.Counter()
+    for entry in entries:
+        command = entry["command"]
+        text = command.decode("latin-1") if isinstance(command, bytes) else str(command)
+        words = text.split(" ")
+        name = words[0].upper()
+        if name in ("EVALSHA", "EVAL") and len(words) > 1:
+            name = f"EVALSHA {names.get(words[1], words[1][:8])}"
+        spent[name] += int(str(entry["duration"]))
+        calls[name] += 1
+    total = sum(spent.values())
+    lines = [f"Redis time by top-level command (slow log at 0): {total / 1e6:.2f} s, "
+             f"{total / max(votes, 1):.0f} µs per accepted vote"]  # fmt: skip
+    lines.append("  command            |    calls |  µs/call | µs per vote")
+    for name, usec in spent.most_common(top):
+        lines.append(f"  {name:<18} | {calls[name]:>8} | {usec / calls[name]:>8.1f} | "
+                     f"{usec / max(votes, 1):>8.1f}")  # fmt: skip
+    return lines
 
 
 def command_mix(monitor: Path, votes: int, top: int = 14) -> list[str]:
@@ -156,22 +212,30 @@ class ProcessCpu:
         self.before = self._sample()
 
     def _sample(self) -> dict[str, float]:
-        used: dict[str, float] = collections.defaultdict(float)
+        families: dict[str, list[psutil.Process]] = {}
         for role, pids in self.roles.items():
+            families[role] = []
             for pid in pids:
                 try:
                     process = psutil.Process(pid)
-                    family = [process, *process.children(recursive=True)]
+                    families[role] += [process, *process.children(recursive=True)]
                 except psutil.NoSuchProcess:
                     continue
-                for member in family:
-                    try:
-                        times = member.cpu_times()
-                    except psutil.NoSuchProcess:
-                        continue
-                    # children_*: forked work horses that already ended.
-                    used[role] += times.user + times.system + times.children_user
-                    used[role] += times.children_system
+        # The load generator is the parent of the product's processes: each counts once,
+        # for its own role; py-spy's samplers count for nobody.
+        product = {p.pid for role, members in families.items() if role != "load" for p in members}
+        used: dict[str, float] = collections.defaultdict(float)
+        for role, family in families.items():
+            for member in family:
+                if role == "load" and (member.pid in product or _is_sampler(member)):
+                    continue
+                try:
+                    times = member.cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                # children_*: forked work horses that already ended.
+                used[role] += times.user + times.system + times.children_user
+                used[role] += times.children_system
         return used
 
     def report(self, seconds: float, votes: int) -> list[str]:
@@ -184,6 +248,13 @@ class ProcessCpu:
                 f"{spent / max(votes, 1) * 1e6:7.0f} µs per accepted vote"
             )
         return lines
+
+
+def _is_sampler(process: psutil.Process) -> bool:
+    try:
+        return process.name() == "py-spy"
+    except psutil.NoSuchProcess:
+        return True
 
 
 class Profiler:

@@ -36,5 +36,10 @@ def publish(
         client.xadd(keys.event_log(cid), {"e": payload}, maxlen=EVENT_LOG_LENGTH, approximate=True)
     )
     announcer = bus if bus is not None else cast(redis.Redis, getattr(client, "event_bus", client))
-    announcer.publish(keys.events_channel(cid), orjson.dumps({"id": event_id, "data": payload}))
+    announcer.publish(keys.events_channel(cid), envelope(event_id, payload))
     return event_id
+
+
+def envelope(event_id: str, payload: str) -> bytes:
+    """What the pub/sub channel carries: the event's log id and its JSON."""
+    return orjson.dumps({"id": event_id, "data": payload})

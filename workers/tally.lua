@@ -3,7 +3,8 @@
 --
 -- tally: count a batch of votes exactly once and acknowledge it.
 --   KEYS: 1 votes stream, 2 official hash, 3 tallied set, 4 tally state hash,
---         5 quarantine hash, 6 evidence groups hash, 7 evidence flags hash
+--         5 quarantine hash, 6 evidence groups hash, 7 evidence flags hash, 8 duel hash,
+--         9 provisional hash (8 and 9 only read, for the event that follows)
 --   ARGV: 2 consumer group, 3 home team, 4 away team, 5 number of votes, then per vote five
 --         values: stream id, team, evidence subject ("" = none), its quarantine group, the
 --         subject's limit of votes in the duel (0 = none)
@@ -17,7 +18,8 @@
 --   the official hash (the rule is judged over the whole window), later ones go there
 --   directly; "<group>/<team>" in the quarantine hash counts them for the host's review.
 --   Returns {counted, quarantined (this batch, moved ones included), version, official
---   hash as a flat list, groups flagged by this batch}.
+--   hash as a flat list, groups flagged by this batch, {status, show_results} of the duel,
+--   provisional hash as a flat list}.
 --
 -- review: a host includes or excludes a quarantine group.
 --   KEYS: 1 official hash, 2 quarantine hash, 3 tally state hash
@@ -31,6 +33,13 @@
 --   ARGV: 2 duel id, 3 tally version, then per team: team id, official votes
 --   A write older than the one stored (lower version) is ignored; the team's board entry is
 --   the sum over its duels. Returns the number of teams written.
+--
+-- announce: "board", then the tally event: XADD to the competition's event log and, when
+--   a channel is given (one Redis for store and events), PUBLISH of {id, data} there.
+--   KEYS: as "board", then the event log stream
+--   ARGV: as "board", then the event's JSON, the channel ("" = the caller announces it),
+--         the log's approximate maximum length
+--   Returns the event's stream id.
 
 local op = ARGV[1]
 
@@ -148,7 +157,13 @@ if op == 'tally' then
   end
   local version = tonumber(redis.call('HGET', state, 'version') or '0')
   if counted > 0 then version = redis.call('HINCRBY', state, 'version', 1) end
-  return {counted, quarantined, version, redis.call('HGETALL', official), flagged}
+  local duel, provisional = {}, {}
+  if KEYS[9] then
+    duel = redis.call('HMGET', KEYS[8], 'status', 'show_results')
+    provisional = redis.call('HGETALL', KEYS[9])
+  end
+  return {counted, quarantined, version, redis.call('HGETALL', official), flagged, duel,
+    provisional}
 end
 
 if op == 'review' then
@@ -178,10 +193,10 @@ if op == 'review' then
   return {'ok', previous, version, redis.call('HGETALL', official)}
 end
 
-if op == 'board' then
+local function write_board(teams)
   local board, did, version = KEYS[1], ARGV[2], tonumber(ARGV[3])
   local written = 0
-  for i = 1, #KEYS - 1 do
+  for i = 1, teams do
     local hash, team, votes = KEYS[i + 1], ARGV[2 + i * 2], ARGV[3 + i * 2]
     local stored = tonumber(redis.call('HGET', hash, did .. '#v') or '-1')
     if stored <= version then
@@ -196,6 +211,19 @@ if op == 'board' then
     redis.call('ZADD', board, total, team)
   end
   return written
+end
+
+if op == 'board' then return write_board(#KEYS - 1) end
+
+if op == 'announce' then
+  local teams = #KEYS - 2
+  write_board(teams)
+  local event, channel, length = ARGV[4 + teams * 2], ARGV[5 + teams * 2], ARGV[6 + teams * 2]
+  local id = redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', length, '*', 'e', event)
+  if channel ~= '' then
+    redis.call('PUBLISH', channel, '{"id":"' .. id .. '","data":' .. cjson.encode(event) .. '}')
+  end
+  return id
 end
 
 return redis.error_reply('unknown tally step ' .. tostring(op))

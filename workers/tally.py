@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import orjson
 import redis
 from redis.commands.core import Script
 from rq import Queue, get_current_job
@@ -69,6 +70,8 @@ class BatchResult:
     quarantined: int
     version: int
     official: dict[str, int]
+    visible: bool = True  # the duel shows running counts (read with the batch)
+    provisional: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -229,11 +232,21 @@ def count_batch(
         keys.quarantine(did),
         keys.evidence_groups(did),
         keys.evidence_flags(did),
+        keys.duel(did),
+        keys.provisional(did),
     ]
-    counted, quarantined, version, official, flagged = _run(client, script_keys, args)
+    reply = _run(client, script_keys, args)
+    counted, quarantined, version, official, flagged, (status, show), provisional = reply
     for group in flagged:
         log.info("duel %s: votes of %s held back for review", did, group)
-    return BatchResult(int(counted), int(quarantined), int(version), _pairs(official))
+    return BatchResult(
+        int(counted),
+        int(quarantined),
+        int(version),
+        _pairs(official),
+        visible=counts_public(str(status or ""), show != "0"),
+        provisional=_pairs(provisional),
+    )
 
 
 def tally(
@@ -263,9 +276,43 @@ def tally(
         run.counted += result.counted
         run.quarantined += result.quarantined
         if result.counted:
-            update_board(client, cid, did, teams, result.version, result.official)
-            publish_tally(client, cid, did, teams, result.official)
+            announce(client, cid, did, teams, result)
     return run
+
+
+def announce(
+    client: redis.Redis, cid: str, did: str, teams: Sequence[str], result: BatchResult
+) -> None:
+    """The leaderboard and the tally event in one step of the competition's slot (the
+    event's announcement too, unless the events go out on another Redis)."""
+    if not teams:
+        publish_tally(client, cid, did, teams, result.official)
+        return
+    payload = orjson.dumps({"type": "tally", **tally_event(did, teams, result)}).decode()
+    bus = cast(redis.Redis | None, getattr(client, "event_bus", None))
+    channel = keys.events_channel(cid)
+    script_keys = [
+        keys.board_votes(cid),
+        *(keys.board_team(cid, team) for team in teams),
+        keys.event_log(cid),
+    ]
+    args: list[str | int | float] = ["announce", did, result.version]
+    for team in teams:
+        args += [team, int(result.official.get(team, 0))]
+    args += [payload, "" if bus is not None else channel, events.EVENT_LOG_LENGTH]
+    entry_id = str(_run(client, script_keys, args))
+    if bus is not None:
+        bus.publish(channel, events.envelope(entry_id, payload))
+
+
+def tally_event(did: str, teams: Sequence[str], result: BatchResult) -> dict[str, Any]:
+    """A tally event's data; a duel hiding its results says only that it was counted (the
+    log and every live board are public; hosts read counts from the API)."""
+    if not result.visible:
+        return {"duel": did, "hidden": True}
+    counts, quarantined = split_official(result.official, teams)
+    provisional = {team: int(result.provisional.get(team, 0)) for team in teams}
+    return {"duel": did, "counts": counts, "quarantined": quarantined, "provisional": provisional}
 
 
 def update_board(
@@ -289,27 +336,21 @@ def update_board(
 def publish_tally(
     client: redis.Redis, cid: str, did: str, teams: Sequence[str], official: Mapping[str, int]
 ) -> None:
-    """Announce new counts; a duel hiding its results announces only that it was counted
-    (the log and every live board are public; hosts read counts from the API)."""
+    """The tally event outside a batch (after a host's review): reads the duel's
+    visibility and provisional counts first."""
     pipe = client.pipeline(transaction=False)
     pipe.hmget(keys.duel(did), ["status", "show_results"])
     pipe.hgetall(keys.provisional(did))
     (status, show), provisional = pipe.execute()
-    if not counts_public(str(status or ""), show != "0"):
-        events.publish(client, cid, "tally", {"duel": did, "hidden": True})
-        return
-    counts, quarantined = split_official(official, teams)
-    events.publish(
-        client,
-        cid,
-        "tally",
-        {
-            "duel": did,
-            "counts": counts,
-            "quarantined": quarantined,
-            "provisional": {team: int(provisional.get(team, 0)) for team in teams},
-        },
+    state = BatchResult(
+        0,
+        0,
+        0,
+        dict(official),
+        visible=counts_public(str(status or ""), show != "0"),
+        provisional={team: int(n) for team, n in provisional.items()},
     )
+    events.publish(client, cid, "tally", tally_event(did, teams, state))
 
 
 # Jobs ------------------------------------------------------------------------------
