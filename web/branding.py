@@ -121,3 +121,9 @@ def legal_links(request: Request, brand: dict[str, Any] | None) -> dict[str, str
 
 def forget_default_legal(request: Request) -> None:
     request.app.state.legal_links = None
+
+
+def forget_brands(request: Request) -> None:
+    """After a brand change: this process reads brands afresh (others within
+    BRAND_CACHE_SECONDS)."""
+    request.app.state.brands = {}

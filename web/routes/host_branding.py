@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from duels import access, brand_images, branding, errors, organisations, store, videos
 from web import host_session
-from web.branding import forget_default_legal
+from web.branding import forget_brands, forget_default_legal
 from web.deps import Configurer
 from web.routes.host_console import _act, _page, _render_with_csrf
 
@@ -110,6 +110,7 @@ def _save(request: Request, scope: str, form: BrandingForm, by: access.Principal
         return _show(request, scope, 422, failed={"code": exc.code}, filled=values)
     if scope == f"o:{organisations.DEFAULT}":
         forget_default_legal(request)
+    forget_brands(request)
     return RedirectResponse(f"{_back(scope)}?ok=branding_saved", status_code=303)
 
 
@@ -117,7 +118,19 @@ def _upload(
     request: Request, scope: str, csrf: str, file: UploadFile, change: Callable[[bytes], object]
 ) -> Response:
     data = file.file.read(brand_images.MAX_BYTES + 1)
-    return _act(request, csrf, _back(scope), lambda: change(data), "branding_saved")
+    return _brand_act(request, csrf, _back(scope), lambda: change(data), "branding_saved")
+
+
+def _brand_act(
+    request: Request, csrf: str, back: str, action: Callable[[], object], ok: str
+) -> Response:
+    """A console action on a brand; this process shows the change on its next page."""
+
+    def changed() -> None:
+        action()
+        forget_brands(request)
+
+    return _act(request, csrf, back, changed, ok)
 
 
 def _media(request: Request) -> Any:
@@ -164,7 +177,7 @@ def add_sponsor(
 def remove_sponsor(request: Request, cid: str, index: int, csrf: Field, by: Configurer) -> Response:
     scope = _scope_of(request, by, "c", cid)
     client, folder = request.app.state.store, _media(request)
-    return _act(
+    return _brand_act(
         request, csrf, _back(scope),
         lambda: branding.remove_sponsor(client, scope, folder, index, actor=by.actor),
         "branding_saved",
@@ -210,7 +223,7 @@ def _set_logo(
 
 def _remove_logo(request: Request, scope: str, csrf: str, by: access.Principal) -> Response:
     client, folder = request.app.state.store, _media(request)
-    return _act(
+    return _brand_act(
         request, csrf, _back(scope),
         lambda: branding.remove_logo(client, scope, folder, actor=by.actor), "branding_saved",
     )  # fmt: skip
