@@ -17,8 +17,9 @@ from duels import organisations
 from duels.connection import connect, connect_async, connect_queue_async
 from duels.settings import Settings
 from web import errors
-from web.broadcast import SHUTDOWN_SECONDS, Broadcaster, RawSend
+from web.broadcast import SHUTDOWN_SECONDS, Broadcaster
 from web.console_guard import ConsoleGuard
+from web.event_stream import RawSend
 from web.front_door import MachMal
 from web.host_guard import HostGuard
 from web.limits import BodyLimits

@@ -11,10 +11,8 @@ events it missed, in order, from the competition's capped event log.
 The subscription task reconnects by itself (with backoff) when Redis goes away
 and, once back, replays from the event log what its clients missed meanwhile.
 
-A send costs each client little: frames are encoded once, written through the
-server's own ``send`` (not the middleware chain, which the response start went
-through), and no client holds a timer: one ticker per process sends heartbeats to
-idle clients and ends streams whose send has been stuck too long.
+No client holds a timer: one ticker per process sends heartbeats to idle clients and
+ends streams whose send has been stuck too long (web/sse_frames.py, web/event_stream.py).
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,15 +28,22 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 import redis.exceptions
-from prometheus_client import Counter, Gauge
-from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from prometheus_client import Gauge
 
 from duels import keys
 from duels.events import EVENT_LOG_LENGTH
 from duels.records import counts_public
 from web import metrics
-from web.stream_slots import Slot
+from web.sse_frames import (
+    HEARTBEAT,
+    Client,
+    Frame,
+    StreamKey,
+    control_frame,
+    event_frame,
+    stream_key,
+    valid_event_id,
+)
 
 log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 3.0
@@ -55,131 +59,15 @@ SEND_TIMEOUT_SECONDS = 30.0
 TICK_SECONDS = 1.0
 # Longest a duel's "counts visible" answer is reused for live tally events.
 VISIBILITY_SECONDS = 2.0
-# The server's ``send`` as the outermost layer saw it (web/app.py, RawSend).
-RAW_SEND = "machmal.raw_send"
-
-_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
-_KIND = re.compile(r"^[a-z_]{1,32}$")
 
 sse_clients = Gauge(
     "machmal_sse_clients", "SSE clients connected to this web process.", registry=metrics.registry
-)
-sse_resyncs = Counter(
-    "machmal_sse_resyncs", "Slow SSE clients told to resync.", registry=metrics.registry
 )
 sse_subscribed = Gauge(
     "machmal_sse_subscribed",
     "1 while this process holds its Redis pub/sub subscription.",
     registry=metrics.registry,
 )
-
-StreamKey = tuple[int, int]
-
-
-def stream_key(entry_id: str) -> StreamKey:
-    """Stream ids compare as (milliseconds, sequence), not as strings."""
-    millis, _, sequence = entry_id.partition("-")
-    return int(millis), int(sequence or 0)
-
-
-def valid_event_id(value: str | None) -> str | None:
-    return value if value and _STREAM_ID.match(value) else None
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One encoded SSE message, built once and shared by every client."""
-
-    id: str
-    data: bytes
-
-
-HEARTBEAT = Frame("", b": keep-alive\n\n")
-
-
-def event_frame(entry_id: str, payload: dict[str, Any]) -> Frame:
-    kind = str(payload.get("type", "message"))
-    if not _KIND.match(kind):
-        kind = "message"
-    # orjson output has no newlines, so the JSON is one SSE data line.
-    body = b"id: %s\nevent: %s\ndata: %s\n\n" % (
-        entry_id.encode(),
-        kind.encode(),
-        orjson.dumps(payload),
-    )
-    return Frame(entry_id, body)
-
-
-def control_frame(kind: str, entry_id: str | None) -> Frame:
-    """``hello`` / ``resync``: an id (when given) moves the browser's resume point."""
-    id_line = b"id: %s\n" % entry_id.encode() if entry_id else b""
-    return Frame(entry_id or "", id_line + b"event: %s\ndata: {}\n\n" % kind.encode())
-
-
-class Client:
-    """One SSE connection: a bounded queue the fan-out fills without waiting."""
-
-    __slots__ = (
-        "channel", "closed", "last_active", "queue", "sending_since", "skip_through", "stalled",
-        "task",
-    )  # fmt: skip
-
-    def __init__(self, channel: str, queue_size: int) -> None:
-        self.channel = channel
-        self.queue: asyncio.Queue[Frame | None] = asyncio.Queue(maxsize=queue_size)
-        self.closed = False
-        # Events up to this id were already sent in the prelude (replay or hello).
-        self.skip_through: StreamKey | None = None
-        self.last_active = asyncio.get_running_loop().time()
-        self.sending_since: float | None = None
-        self.stalled = False  # the ticker gave up on a stuck send
-        self.task: asyncio.Task[Any] | None = None  # the stream's task, while it runs
-
-    def offer(self, frame: Frame) -> None:
-        if self.closed:
-            return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            _empty(self.queue)
-            self.queue.put_nowait(control_frame("resync", frame.id))
-            sse_resyncs.inc()
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        _empty(self.queue)
-        self.queue.put_nowait(None)
-
-    async def next(self) -> Frame | None:
-        """The next frame to send (heartbeats come from the ticker), None when closed."""
-        while True:
-            frame = await self.queue.get()
-            if frame is None or not frame.id or self.skip_through is None:
-                return frame
-            if stream_key(frame.id) > self.skip_through:
-                self.skip_through = None  # ids only grow from here
-                return frame
-
-    async def send(self, send: Send, data: bytes) -> None:
-        loop = asyncio.get_running_loop()
-        self.sending_since = loop.time()
-        await send({"type": "http.response.body", "body": data, "more_body": True})
-        self.sending_since = None
-        self.last_active = loop.time()
-
-    def abandon(self) -> None:
-        """End a stream whose send is stuck (the client stopped reading)."""
-        self.stalled = True
-        self.close()
-        if self.task is not None:
-            self.task.cancel()
-
-
-def _empty(queue: asyncio.Queue[Frame | None]) -> None:
-    while not queue.empty():
-        queue.get_nowait()
 
 
 @dataclass(slots=True)
@@ -511,76 +399,3 @@ def _uvicorn_exit_flag() -> Callable[[], bool] | None:
     if server is None or not hasattr(server, "should_exit"):
         return None
     return lambda: bool(server.should_exit)
-
-
-class EventStream(Response):
-    """``text/event-stream`` of one competition, fed by the broadcaster.
-
-    Plain ASGI (no per-client helper tasks besides one disconnect watcher), so
-    thousands of idle clients stay cheap."""
-
-    media_type = "text/event-stream"
-
-    def __init__(
-        self,
-        broadcaster: Broadcaster,
-        cid: str,
-        last_event_id: str | None,
-        slot: Slot | None = None,
-    ) -> None:
-        self.broadcaster = broadcaster
-        self.cid = cid
-        self.last_event_id = last_event_id
-        self.slot = slot
-        self.status_code = 200
-        self.background = None
-        self.init_headers({"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"})
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await self._stream(send, scope.get(RAW_SEND, send), receive)
-        finally:
-            if self.slot is not None:
-                self.slot.release()
-
-    async def _stream(self, send: Send, raw_send: Send, receive: Receive) -> None:
-        client, prelude = await self.broadcaster.open(self.cid, self.last_event_id)
-        client.task = asyncio.current_task()
-        watcher = asyncio.create_task(_close_on_disconnect(receive, client))
-        try:
-            # The start through the middleware (security headers), the body straight out.
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            await client.send(raw_send, prelude)
-            while (frame := await client.next()) is not None:
-                await client.send(raw_send, frame.data)
-            await raw_send({"type": "http.response.body", "body": b"", "more_body": False})
-        except OSError:
-            pass  # the client went away
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if not client.stalled or task is None:
-                raise
-            task.uncancel()  # our own ticker ended a stuck stream: not a shutdown
-        finally:
-            client.task = None
-            watcher.cancel()
-            self.broadcaster.remove(client)
-            await asyncio.wait([watcher])
-
-
-class RawSend:
-    """Outermost ASGI layer: keeps the server's ``send`` in the scope for live streams."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope[RAW_SEND] = send
-        await self.app(scope, receive, send)
-
-
-async def _close_on_disconnect(receive: Receive, client: Client) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-    client.close()

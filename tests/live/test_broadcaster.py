@@ -15,7 +15,9 @@ from duels.redis_server import free_port
 from duels.settings import Settings
 from tests.live.factories import make_competition
 from web.app import create_app
-from web.broadcast import HEARTBEAT, Broadcaster, Client, EventStream, Frame
+from web.broadcast import Broadcaster
+from web.event_stream import EventStream
+from web.sse_frames import HEARTBEAT, Client, Frame
 
 
 async def until(condition: Callable[[], bool], within: float = 5.0) -> None:

@@ -21,8 +21,9 @@ from bracket.placing import company_places
 from duels import errors, keys, store, tournament, views
 from duels.records import counts_public
 from web import branding, link_preview
-from web.broadcast import EventStream, valid_event_id
+from web.event_stream import EventStream
 from web.routes.live_videos import duel_videos_page
+from web.sse_frames import valid_event_id
 from web.templating import render
 
 router = APIRouter(tags=["audience"])
