@@ -4,6 +4,15 @@ No I/O: callers pass in every input (including random seeds) and store the outpu
 e.g. as JSON via `to_dict` / `from_dict`.
 """
 
+from bracket.crossover import (
+    Placement,
+    Qualification,
+    knockout_order,
+    knockout_pairs,
+    qualify,
+    render_groups,
+    third_place_pairing,
+)
 from bracket.decide import TIE_BREAKERS, DecisionRule, Tally, TieBreaker, decide
 from bracket.engine import (
     advance,
@@ -26,17 +35,27 @@ from bracket.errors import (
     BracketFinished,
     DuplicateTeam,
     InvalidData,
+    InvalidGroups,
     InvalidOption,
     InvalidOrder,
     InvalidResult,
     InvalidRule,
     MatchNotOpen,
     NothingToUndo,
+    NotSemiFinals,
     ReasonRequired,
     RoundNotDecided,
     SeedRequired,
     TooFewTeams,
     UnknownMatch,
+)
+from bracket.groups import (
+    Group,
+    GroupDraw,
+    draw_groups,
+    group_schedule,
+    group_standings,
+    pots,
 )
 from bracket.models import (
     Bracket,
@@ -52,6 +71,14 @@ from bracket.models import (
 from bracket.roundrobin import POINTS_PER_WIN, Standing, standings
 from bracket.seeding import bracket_size, seeding_positions, seeding_table
 from bracket.serialize import from_dict, to_dict
+from bracket.swiss import (
+    SwissStanding,
+    SwissTieBreak,
+    pair_swiss_round,
+    recommended_swiss_rounds,
+    swiss_standings,
+    swiss_table,
+)
 
 __all__ = [
     "POINTS_PER_WIN",
@@ -64,14 +91,20 @@ __all__ = [
     "DuplicateTeam",
     "Entrant",
     "Format",
+    "Group",
+    "GroupDraw",
     "InvalidData",
+    "InvalidGroups",
     "InvalidOption",
     "InvalidOrder",
     "InvalidResult",
     "InvalidRule",
     "Match",
     "MatchNotOpen",
+    "NotSemiFinals",
     "NothingToUndo",
+    "Placement",
+    "Qualification",
     "ReasonRequired",
     "Result",
     "RoundNotDecided",
@@ -80,6 +113,8 @@ __all__ = [
     "SeedingMethod",
     "Stage",
     "Standing",
+    "SwissStanding",
+    "SwissTieBreak",
     "Tally",
     "TieBreaker",
     "TooFewTeams",
@@ -90,18 +125,31 @@ __all__ = [
     "current_matches",
     "decide",
     "draw",
+    "draw_groups",
     "find_match",
     "from_dict",
+    "group_schedule",
+    "group_standings",
     "is_finished",
+    "knockout_order",
+    "knockout_pairs",
     "matches_of_round",
     "open_matches",
     "override",
+    "pair_swiss_round",
+    "pots",
+    "qualify",
+    "recommended_swiss_rounds",
     "record",
+    "render_groups",
     "resting_teams",
     "seeding_positions",
     "seeding_table",
     "set_challenge",
     "standings",
+    "swiss_standings",
+    "swiss_table",
+    "third_place_pairing",
     "to_dict",
     "undo",
     "walkover",

@@ -80,3 +80,13 @@ class NothingToUndo(BracketError):
 class InvalidData(BracketError):
     code = "invalid_data"
     message = "The stored bracket data is malformed."
+
+
+class InvalidGroups(BracketError):
+    code = "invalid_groups"
+    message = "The group stage settings do not fit the teams."
+
+
+class NotSemiFinals(BracketError):
+    code = "not_semi_finals"
+    message = "A third-place pairing needs the two semi-finals of one round."
