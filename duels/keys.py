@@ -97,6 +97,8 @@ one hash slot and the store runs unchanged on Redis Cluster.
   ``accent``, ``logo`` (media file name), ``imprint``, ``privacy``, ``sponsors`` (JSON),
   ``version`` |
 | ``mm:o:{o:ID}:brand`` | hash | the organisation's defaults of the same fields |
+| ``mm:c:{c:ID}:embed`` | hash | websites that may frame the live board (``/embed``):
+  ``origins`` (JSON list of ``scheme://host[:port]``), ``version`` (duels.embedding) |
 | ``mm:o:{o:ID}:audit`` | stream | append-only log of member changes (invitations, roles,
   removals, host token rotation) of the organisation |
 | ``mm:o:{o:ID}:invitations`` | hash | sha256(invitation token) -> pending invitation JSON
@@ -365,6 +367,10 @@ def brand(cid: str) -> str:
 
 def organisation_brand(oid: str) -> str:
     return f"mm:o:{{o:{oid}}}:brand"
+
+
+def embed(cid: str) -> str:
+    return f"{competition(cid)}:embed"
 
 
 def organisation_audit(oid: str) -> str:

@@ -31,7 +31,9 @@ from web.routes import (
     codes,
     competitions,
     docs,
+    embed,
     evidence,
+    feed,
     host_account,
     host_admission,
     host_api,
@@ -39,6 +41,7 @@ from web.routes import (
     host_codes,
     host_companies,
     host_console,
+    host_embed,
     host_evidence,
     host_jury,
     host_members,
@@ -142,6 +145,7 @@ def create_app(settings: Settings) -> FastAPI:
         host_admission,
         host_evidence,
         evidence,
+        feed,
         competitions,
         live,
         qr,
@@ -165,6 +169,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router)
     app.include_router(host_show.router)
     app.include_router(stage_show.router)
+    app.include_router(embed.router)
+    app.include_router(host_embed.router)
     return app
 
 

@@ -42,6 +42,7 @@ API = [
     ("GET", "/api/duels/{did}", {}, 200),
     ("GET", "/api/competitions/{cid}/bracket", {}, 200),
     ("GET", "/api/competitions/{cid}/leaderboard", {}, 200),
+    ("GET", "/api/competitions/{cid}/feed", {}, 200),
     ("GET", "/api/duels/{did}/challenge", {}, 200),
     ("GET", "/qr/duels/{did}.svg", {}, 200),
     ("GET", "/healthz", {}, 200),

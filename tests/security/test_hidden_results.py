@@ -142,6 +142,11 @@ def revealed(http: Any, cup: Cup) -> dict[str, set[int]]:
         ],
         "bracket": [d for r in bracket["rounds"] for d in r["duels"] if d["id"] == did],
     }
+    feed = http.get(f"/api/competitions/{cid}/feed").json()
+    seen["feed duel"] = [d for r in feed["rounds"] for d in r["duels"] if d["id"] == did]
+    seen["feed leaderboard"] = [
+        c["votes"] for c in feed["leaderboard"] if c["company_id"] in companies
+    ]
     for page in LIVE_PAGES:
         html = http.get(page.format(cid=cid)).text
         shown = card(html, did)
@@ -232,7 +237,8 @@ def test_closed_but_undecided_stays_hidden_then_the_decision_shows_the_counts(
     assert public.get(f"/api/duels/{cup.hidden['id']}").json()["counts"] == {
         home: HOME_VOTES, away: AWAY_VOTES
     }  # fmt: skip
-    for surface in ("leaderboard teams", "leaderboard companies", *LIVE_PAGES):
+    surfaces = ("leaderboard teams", "leaderboard companies", "feed duel", "feed leaderboard")
+    for surface in (*surfaces, *LIVE_PAGES):
         assert shown[surface] == {HOME_VOTES, AWAY_VOTES}, surface
 
 

@@ -36,9 +36,9 @@ from web.app import create_app
 PUBLIC = re.compile(
     r"^(GET|HEAD|POST) (/openapi\.json|/docs|/healthz|/metrics|/"
     r"|/api/duels/\{did\}(/votes|/challenge)?|/api/duels/\{did\}/videos"
-    r"|/api/competitions/\{cid\}(/bracket|/events|/leaderboard)?"
+    r"|/api/competitions/\{cid\}(/bracket|/events|/leaderboard|/feed)?"
     r"|/vote/.*|/verify/.*|/code.*|/live/.*|/qr/.*|/poster/.*|/cards/.*|/screen/.*|/stage/.*"
-    r"|/company/.*|/media/.*|/brand/.*|/o/.*"
+    r"|/company/.*|/media/.*|/brand/.*|/o/.*|/embed/.*"
     r"|/host/login|/host/logout|/host/logout-everywhere"
     r"|/host/password-reset.*|/host/invitation/.*)$"
 )

@@ -14,7 +14,7 @@ from pydantic import Field as FormField
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from duels import access, brand_images, branding, errors, organisations, store, videos
-from web import host_session
+from web import embedding, host_session
 from web.branding import forget_brands, forget_default_legal
 from web.deps import Configurer
 from web.routes.host_console import _act, _page, _render_with_csrf
@@ -73,6 +73,10 @@ def _show(request: Request, scope: str, status_code: int = 200, **extra: Any) ->
         "own": brand,
         "picker": {name: getattr(brand, name) or PICKER_DEFAULTS[name] for name in PICKER_DEFAULTS},
         "max_sponsors": branding.MAX_SPONSORS,
+        # The competition's embedding card (web/routes/host_embed.py).
+        "embed": embedding.panel(client, ident, request.app.state.settings.public_url)
+        if kind == "c"
+        else None,
         "action": _back(scope),
         **extra,
     }
