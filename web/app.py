@@ -132,7 +132,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RawSend)  # live streams write their events past the layers above
     app.mount("/static/swagger", StaticFiles(directory=_swagger_ui_path()), name="swagger")
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
-    # vote first: routes are matched in order, and the vote API is the hot path.
+    # vote first: routes are matched in order (the front door serves vote POSTs before them).
     for module in (
         vote,
         vote_page,

@@ -4,6 +4,7 @@ a real web server and a real RQ worker, a real clip made by ffmpeg."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from playwright.sync_api import (
 
 from duels.redis_server import free_port
 from duels.settings import Settings
-from tests.accounts import account
+from tests.accounts import OWNER_EMAIL, PASSWORD, account
 from tests.conftest import HOST_TOKEN
 from tests.support import Process, start_web, start_worker, store_client
 
@@ -80,6 +81,36 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# A phone as the tests emulate it (viewport PHONE unless a test needs another).
+PHONE_OPTIONS: dict[str, Any] = {
+    "user_agent": PHONE_AGENT, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
+}  # fmt: skip
+
+
+def new_context(
+    browser: Browser, url: str | None, viewport: dict[str, int], **options: Any
+) -> BrowserContext:
+    """A German browser context on ``url`` with the tests' default timeout."""
+    if url is not None:
+        options["base_url"] = url
+    made = browser.new_context(viewport=viewport, locale="de-DE", **options)  # type: ignore[arg-type]
+    made.set_default_timeout(15_000)
+    return made
+
+
+def phone_context(browser: Browser, url: str | None = None) -> BrowserContext:
+    return new_context(browser, url, PHONE, **PHONE_OPTIONS)
+
+
+def log_in(page: Page) -> None:
+    """The console's login form, as the owner (tests.accounts)."""
+    page.goto("/host/login")
+    page.fill("#email", OWNER_EMAIL)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/host$"))
+
+
 @dataclass
 class Event:
     """The product running like at a venue: web server, worker, host API access."""
@@ -91,19 +122,10 @@ class Event:
     requests: RequestLog
 
     def context(self, viewport: dict[str, int], **options: Any) -> BrowserContext:
-        context = self.browser.new_context(
-            viewport=viewport,  # type: ignore[arg-type]
-            locale="de-DE",
-            base_url=self.url,
-            **options,
-        )
-        context.set_default_timeout(15_000)
-        return self.requests.record(context)
+        return self.requests.record(new_context(self.browser, self.url, viewport, **options))
 
     def phone(self) -> BrowserContext:
-        return self.context(
-            PHONE, user_agent=PHONE_AGENT, is_mobile=True, has_touch=True, device_scale_factor=2
-        )
+        return self.context(PHONE, **PHONE_OPTIONS)
 
 
 # Module scope, not session: Playwright's sync API keeps an event loop running in this

@@ -13,14 +13,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from duels import show
-from tests.browser.conftest import DESKTOP, PROJECTOR, Event
+from tests.browser.conftest import DESKTOP, PROJECTOR, Event, log_in
 from tests.browser.test_branding import _brand_in_console
 from tests.browser.test_event import (
     COMPANIES,
     Duel,
     approve_by_api,
     current_duels,
-    log_in,
     screen_target,
     upload_by_api,
 )

@@ -10,8 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DESKTOP, PROJECTOR, Event
-from tests.browser.test_event import log_in
+from tests.browser.conftest import DESKTOP, PROJECTOR, Event, log_in
 
 pytestmark = pytest.mark.browser
 

@@ -15,8 +15,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
-from tests.accounts import OWNER_EMAIL, PASSWORD
-from tests.browser.conftest import DESKTOP, PROJECTOR, Event
+from tests.browser.conftest import DESKTOP, PROJECTOR, Event, log_in
 from tests.support import wait_for
 
 pytestmark = pytest.mark.browser
@@ -45,14 +44,6 @@ class Duel:
 
 
 # Host console ---------------------------------------------------------------------------
-
-
-def log_in(page: Page) -> None:
-    page.goto("/host/login")
-    page.fill("#email", OWNER_EMAIL)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/host$"))
 
 
 def submit(page: Page, form: str) -> None:

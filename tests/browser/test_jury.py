@@ -16,7 +16,7 @@ from duels.access import Role
 from duels.redis_server import free_port
 from duels.settings import Settings
 from tests.accounts import PASSWORD, account
-from tests.browser.conftest import PHONE_AGENT
+from tests.browser.conftest import PHONE_OPTIONS, new_context
 from tests.conftest import HOST_TOKEN
 from tests.support import Process, start_web
 
@@ -72,16 +72,7 @@ def test_jury_member_scores_on_the_phone(
     organisations.assign_jury(redis_client, cid, user.id, [first])
     approve_links(redis_client, cid, first)
 
-    context = browser.new_context(
-        viewport=PHONE,  # type: ignore[arg-type]
-        user_agent=PHONE_AGENT,
-        is_mobile=True,
-        has_touch=True,
-        device_scale_factor=2,
-        locale="de-DE",
-        base_url=server.url,
-    )
-    context.set_default_timeout(15_000)
+    context = new_context(browser, server.url, PHONE, **PHONE_OPTIONS)
     page = context.new_page()
     page.goto("/host/login")
     page.fill("#email", JUROR)

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from duels.redis_server import free_port
 from duels.settings import Settings
-from tests.browser.conftest import PHONE, PHONE_AGENT
+from tests.browser.conftest import PHONE, phone_context
 from tests.conftest import HOST_TOKEN
 from tests.support import Process, start_web
 
@@ -46,15 +46,7 @@ def test_the_phone_switches_to_the_result_by_itself(
         assert hidden.status_code == 200
         assert api.post(f"/api/duels/{did}/open").status_code == 200
 
-        context = browser.new_context(
-            viewport=PHONE,  # type: ignore[arg-type]
-            user_agent=PHONE_AGENT,
-            is_mobile=True,
-            has_touch=True,
-            device_scale_factor=2,
-            locale="de-DE",
-        )
-        context.set_default_timeout(15_000)
+        context = phone_context(browser)
         page = context.new_page()
         page.goto(f"{web.url}/vote/{did}")
         home = duel["home"]["name"]

@@ -5,20 +5,20 @@ artifacts/screenshots/stage-<scene>.png."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from duels import keys, store
 from duels.redis_server import free_port
 from duels.settings import Settings
-from tests.accounts import OWNER_EMAIL, PASSWORD, account
-from tests.browser.conftest import PHONE_AGENT, PROJECTOR
+from tests.accounts import account
+from tests.browser.conftest import PHONE_OPTIONS, PROJECTOR, log_in
+from tests.browser.conftest import new_context as context
 from tests.browser.test_jury import drawn_cup
 from tests.conftest import HOST_TOKEN
 from tests.support import Process, start_web
@@ -54,27 +54,6 @@ def server(settings: Settings) -> Iterator[Process]:
         web.stop()
 
 
-def context(
-    browser: Browser, url: str, viewport: dict[str, int], **options: object
-) -> BrowserContext:
-    made = browser.new_context(
-        viewport=viewport,  # type: ignore[arg-type]
-        locale="de-DE",
-        base_url=url,
-        **options,  # type: ignore[arg-type]
-    )
-    made.set_default_timeout(15_000)
-    return made
-
-
-def log_in(page: Page) -> None:
-    page.goto("/host/login")
-    page.fill("#email", OWNER_EMAIL)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/host$"))
-
-
 def pick(remote: Page, cid: str, scene: str, duel: str = "") -> None:
     """The host taps a scene on the remote (with ``duel`` chosen in the picker)."""
     remote.goto(f"/host/c/{cid}/show")
@@ -106,10 +85,7 @@ def test_host_drives_every_scene_from_the_phone(
     api = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {HOST_TOKEN}"})
     duel = store.get_duel(redis_client, first)
 
-    phone = context(
-        browser, server.url, {"width": 390, "height": 844}, user_agent=PHONE_AGENT,
-        is_mobile=True, has_touch=True, device_scale_factor=2,
-    )  # fmt: skip
+    phone = context(browser, server.url, {"width": 390, "height": 844}, **PHONE_OPTIONS)
     projector = context(browser, server.url, PROJECTOR)
     others = [context(browser, server.url, SMALL), context(browser, server.url, LARGE)]
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 import redis
 from starlette.testclient import TestClient
 
@@ -14,19 +13,10 @@ from duels import organisations, store, videos
 from duels.access import Role
 from tests.accounts import OWNER_EMAIL, account, csrf_of, log_in, log_in_form
 from tests.conftest import ClientFactory
+from tests.host.conftest import HTML
 from tests.host.helpers import Host
 
 ANNA, BEN = "anna.jury@example.org", "ben.jury@example.org"
-HTML = {"Accept": "text/html,application/xhtml+xml"}
-
-
-@pytest.fixture
-def cup(client: TestClient, host_headers: dict[str, str]) -> tuple[str, list[dict[str, Any]]]:
-    """A drawn competition of four teams: two duels in round 1."""
-    host = Host(client, host_headers)
-    cid, _ = host.competition(4)
-    host.post(f"/api/competitions/{cid}/bracket", {"seed": 3}, 201)
-    return cid, host.current_duels(cid)
 
 
 def juror(

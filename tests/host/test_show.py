@@ -14,18 +14,8 @@ from duels import errors, keys, screens, show, store
 from duels.access import Role
 from tests.accounts import account, csrf_of, log_in, log_in_form
 from tests.conftest import ClientFactory
+from tests.host.conftest import HTML
 from tests.host.helpers import Host, play_round, record_official_counts
-
-HTML = {"Accept": "text/html,application/xhtml+xml"}
-
-
-@pytest.fixture
-def cup(client: TestClient, host_headers: dict[str, str]) -> tuple[str, list[dict[str, Any]]]:
-    """A drawn competition of four teams: two duels in round 1."""
-    host = Host(client, host_headers)
-    cid, _ = host.competition(4)
-    host.post(f"/api/competitions/{cid}/bracket", {"seed": 3}, 201)
-    return cid, host.current_duels(cid)
 
 
 def scene_events(client: redis.Redis, cid: str) -> list[dict[str, Any]]:

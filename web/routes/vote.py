@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from duels import errors, keys
@@ -206,17 +205,9 @@ async def _read_body(receive: Receive) -> bytes:
 _ACCEPTED_HEADERS = [(b"content-type", b"application/json")]
 
 
-class VoteEndpoint:
-    """The hot path as a bare ASGI app (a class, so Starlette does not wrap it in a
-    Request): no dependency solving, no pydantic. Registered before the documented
-    route below, which shares ``_vote``; the front door (web/front_door.py) calls
-    ``serve_vote`` before the middleware stack."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await serve_vote(scope, receive, send)
-
-
 async def serve_vote(scope: Scope, receive: Receive, send: Send) -> None:
+    """The hot path as bare ASGI (no Request, no dependency solving, no pydantic), served by
+    the front door (web/front_door.py) before the middleware stack."""
     client = scope.get("client")
     result = await _vote(
         scope["app"], scope["path_params"]["did"], dict(scope["headers"]),
@@ -228,9 +219,6 @@ async def serve_vote(scope: Scope, receive: Receive, send: Send) -> None:
     headers = [*_ACCEPTED_HEADERS, (b"content-length", str(len(result)).encode())]
     await send({"type": "http.response.start", "status": 202, "headers": headers})
     await send({"type": "http.response.body", "body": result})
-
-
-router.routes.append(Route("/api/duels/{did}/votes", VoteEndpoint(), methods=["POST"]))
 
 
 @router.post(
@@ -257,7 +245,7 @@ router.routes.append(Route("/api/duels/{did}/votes", VoteEndpoint(), methods=["P
     },
 )
 async def cast_vote(did: str, request: Request) -> Response:
-    # Documents the endpoint; requests are served by ``vote_endpoint`` (same logic).
+    # Documents the endpoint; the front door serves its requests (``serve_vote``, same logic).
     headers = {name.lower(): value for name, value in request.headers.raw}
     result = await _vote(request.app, did, headers, client_ip(request), request.receive)
     if isinstance(result, Response):
