@@ -13,13 +13,14 @@ from bracket.crossover import (
     render_groups,
     third_place_pairing,
 )
-from bracket.decide import TIE_BREAKERS, DecisionRule, Tally, TieBreaker, decide
+from bracket.decide import TIE_BREAKERS, DecisionRule, Tally, TieBreaker, decide, decide_series
 from bracket.engine import (
     advance,
     champion,
     current_matches,
     draw,
     find_match,
+    finish_stage,
     is_finished,
     matches_of_round,
     open_matches,
@@ -27,6 +28,7 @@ from bracket.engine import (
     record,
     resting_teams,
     set_challenge,
+    stage_over,
     undo,
     walkover,
 )
@@ -46,11 +48,12 @@ from bracket.errors import (
     ReasonRequired,
     RoundNotDecided,
     SeedRequired,
+    StageFinished,
+    StageNotFinished,
     TooFewTeams,
     UnknownMatch,
 )
 from bracket.groups import (
-    Group,
     GroupDraw,
     draw_groups,
     group_schedule,
@@ -62,15 +65,26 @@ from bracket.models import (
     DecidedBy,
     Entrant,
     Format,
+    Group,
     Match,
     Result,
     Score,
     SeedingMethod,
     Stage,
+    StageKind,
+    StagePlan,
 )
 from bracket.roundrobin import POINTS_PER_WIN, Standing, standings
 from bracket.seeding import bracket_size, seeding_positions, seeding_table
 from bracket.serialize import from_dict, to_dict
+from bracket.stages import (
+    KNOCKOUT_PREFIX,
+    group_tables,
+    next_stage_teams,
+    qualification,
+    stage_matches,
+    swiss_table_of,
+)
 from bracket.swiss import (
     SwissStanding,
     SwissTieBreak,
@@ -81,6 +95,7 @@ from bracket.swiss import (
 )
 
 __all__ = [
+    "KNOCKOUT_PREFIX",
     "POINTS_PER_WIN",
     "TIE_BREAKERS",
     "Bracket",
@@ -112,6 +127,10 @@ __all__ = [
     "SeedRequired",
     "SeedingMethod",
     "Stage",
+    "StageFinished",
+    "StageKind",
+    "StageNotFinished",
+    "StagePlan",
     "Standing",
     "SwissStanding",
     "SwissTieBreak",
@@ -124,20 +143,25 @@ __all__ = [
     "champion",
     "current_matches",
     "decide",
+    "decide_series",
     "draw",
     "draw_groups",
     "find_match",
+    "finish_stage",
     "from_dict",
     "group_schedule",
     "group_standings",
+    "group_tables",
     "is_finished",
     "knockout_order",
     "knockout_pairs",
     "matches_of_round",
+    "next_stage_teams",
     "open_matches",
     "override",
     "pair_swiss_round",
     "pots",
+    "qualification",
     "qualify",
     "recommended_swiss_rounds",
     "record",
@@ -146,9 +170,12 @@ __all__ = [
     "seeding_positions",
     "seeding_table",
     "set_challenge",
+    "stage_matches",
+    "stage_over",
     "standings",
     "swiss_standings",
     "swiss_table",
+    "swiss_table_of",
     "third_place_pairing",
     "to_dict",
     "undo",

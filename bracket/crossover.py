@@ -15,8 +15,8 @@ from fractions import Fraction
 from itertools import pairwise
 
 from bracket.errors import InvalidGroups, NotSemiFinals, RoundNotDecided, UnknownMatch
-from bracket.groups import Group, group_matches, group_standings
-from bracket.models import Entrant, Match, Result
+from bracket.groups import group_matches, group_standings
+from bracket.models import Entrant, Group, Match, Result
 from bracket.roundrobin import Standing
 from bracket.seeding import DASH, bracket_size, round_one_pairs, seeding_positions
 from bracket.seeding import separate_companies as separate_groups

@@ -8,11 +8,12 @@ seeded draw always closes the chain, so every duel gets a winner.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Literal
 
-from bracket.errors import InvalidRule, MatchNotOpen
+from bracket.errors import InvalidResult, InvalidRule, MatchNotOpen
 from bracket.models import DecidedBy, Match, Result, Score
 
 TieBreaker = Literal["jury", "fewer_quarantined", "seeded_draw"]
@@ -82,6 +83,41 @@ def decide(match: Match, home: Tally, away: Tally, rule: DecisionRule, draw_seed
     # Reproducible on purpose, so the draw can be published and re-checked.
     home_wins = random.Random(f"{draw_seed}:{match.id}").random() < 0.5  # noqa: S311
     return _result(match, home_wins, "draw", scores)
+
+
+def decide_series(
+    match: Match, legs: Sequence[tuple[Tally, Tally]], rule: DecisionRule, draw_seed: int
+) -> Result:
+    """Decide a duel of several challenges: challenges won, then the summed tallies.
+
+    Each challenge is decided like a duel of its own (id "{match}/{n}"); when the teams
+    won as many challenges each, the summed votes (and jury points, and quarantined
+    votes) go down the usual chain. A duel of one challenge is decided as by `decide`.
+    """
+    if len(legs) != match.legs:
+        raise InvalidResult(f"Match {match.id!r} has {match.legs} challenges, not {len(legs)}.")
+    if match.legs == 1:
+        return decide(match, *legs[0], rule, draw_seed)
+    home_legs = sum(
+        decide(replace(match, id=f"{match.id}/{number}"), home, away, rule, draw_seed).winner
+        == match.home
+        for number, (home, away) in enumerate(legs, start=1)
+    )
+    challenges = Score("challenges", home_legs, len(legs) - home_legs)
+    if challenges.home != challenges.away:
+        return _result(match, challenges.home > challenges.away, "challenges", [challenges])
+    summed = decide(
+        match, _sum(leg[0] for leg in legs), _sum(leg[1] for leg in legs), rule, draw_seed
+    )
+    return replace(summed, scores=(challenges, *summed.scores))
+
+
+def _sum(tallies: Iterable[Tally]) -> Tally:
+    votes, jury, quarantined = 0, Fraction(0), 0
+    for tally in tallies:
+        votes, jury = votes + tally.votes, jury + _exact(tally.jury)
+        quarantined += tally.quarantined
+    return Tally(votes, float(jury), quarantined)
 
 
 def _exact(value: Fraction | float) -> Fraction:

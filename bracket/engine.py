@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
-from bracket import double, roundrobin, single
+from bracket import double, roundrobin, single, stages
 from bracket.errors import (
     BracketFinished,
     InvalidOption,
@@ -19,6 +19,7 @@ from bracket.errors import (
     NothingToUndo,
     ReasonRequired,
     RoundNotDecided,
+    StageFinished,
     TooFewTeams,
     UnknownMatch,
 )
@@ -31,8 +32,11 @@ from bracket.models import (
     Result,
     SeedingMethod,
 )
-from bracket.plan import Feed, Slot, schedule
+from bracket.plan import Slot, schedule
+from bracket.plan import matches_of_round as planned_round
 from bracket.seeding import bracket_size, order_entrants, separate_companies
+
+ELIMINATION = ("single_elimination", "double_elimination")
 
 
 def draw(
@@ -45,6 +49,11 @@ def draw(
     third_place: bool = False,
     grand_final_reset: bool = True,
     separate_same_company: bool = True,
+    groups: int = 0,
+    advance: int = 0,
+    best_placed: int = 0,
+    swiss_rounds: int = 0,
+    best_of: int = 1,
 ) -> Bracket:
     """Seed the teams and create round 1.
 
@@ -52,14 +61,31 @@ def draw(
     and the same seed with the same teams gives the same draw. Only random draws are
     adjusted to keep same-company teams apart in round 1; a manual or ranking order
     is the host's decision and is kept as given.
+
+    Format "groups" draws `groups` groups from pots of the seed order (companies and
+    trades kept apart), of which the top `advance` per group (and the `best_placed`
+    best next-placed teams) go on to a knockout. Format "swiss" plays `swiss_rounds`
+    rounds, then the top `advance` go on to a knockout (none if 0). `best_of` is the
+    number of challenges in each duel.
     """
     teams = tuple(entrants)
     if len(teams) < 2:
         raise TooFewTeams()
     if format not in FORMATS:
         raise InvalidOption(f"Unknown format {format!r}.")
+    if not 1 <= best_of <= 5:
+        raise InvalidOption("A duel has 1 to 5 challenges.")
+    plans = stages.plan_stages(
+        format,
+        len(teams),
+        groups=groups,
+        advance=advance,
+        best_placed=best_placed,
+        swiss_rounds=swiss_rounds,
+        third_place=third_place,
+    )
     ordered = order_entrants(teams, seeding, seed, order)
-    if seeding == "random" and separate_same_company and format != "round_robin":
+    if seeding == "random" and separate_same_company and format in ELIMINATION:
         ordered = separate_companies(ordered, bracket_size(len(ordered)))
     bracket = Bracket(
         format=format,
@@ -70,7 +96,11 @@ def draw(
         grand_final_reset=grand_final_reset,
         round=1,
         matches=(),
+        stages=plans,
+        best_of=best_of,
     )
+    if plans:
+        return stages.start(bracket)
     return replace(bracket, matches=_create_round(bracket, 1))
 
 
@@ -126,6 +156,8 @@ def advance(bracket: Bracket, decisions: Mapping[str, Result] | None = None) -> 
     """
     if not decisions and is_finished(bracket):
         raise BracketFinished()
+    if not decisions and stage_over(bracket):
+        raise StageFinished()
     current = bracket
     for match_id, result in (decisions or {}).items():
         current = record(current, match_id, result)
@@ -136,6 +168,16 @@ def advance(bracket: Bracket, decisions: Mapping[str, Result] | None = None) -> 
     if created:
         current = replace(current, round=current.round + 1, matches=current.matches + created)
     return _changed(bracket, current)
+
+
+def finish_stage(bracket: Bracket) -> Bracket:
+    """Rank the finished stage (groups, Swiss rounds) and draw the next one."""
+    return _changed(bracket, stages.finish_stage(bracket))
+
+
+def stage_over(bracket: Bracket) -> bool:
+    """The stage being played is over and another stage follows."""
+    return bool(bracket.stages) and stages.has_next_stage(bracket) and stages.stage_over(bracket)
 
 
 def undo(bracket: Bracket) -> Bracket:
@@ -173,6 +215,8 @@ def resting_teams(bracket: Bracket, round_: int) -> tuple[str, ...]:
 def is_finished(bracket: Bracket) -> bool:
     if any(match.result is None for match in current_matches(bracket)):
         return False
+    if bracket.stages and stages.has_next_stage(bracket):
+        return False
     return not _create_round(bracket, bracket.round + 1)
 
 
@@ -181,6 +225,8 @@ def champion(bracket: Bracket) -> str | None:
         return None
     if bracket.format == "round_robin":
         return roundrobin.standings(bracket)[0].team_id
+    if bracket.stages and bracket.stages[-1].kind == "swiss":
+        return stages.swiss_table_of(bracket)[0].team_id
     (final,) = (m for m in current_matches(bracket) if m.stage != "third_place")
     assert final.result is not None
     return final.result.winner
@@ -207,40 +253,11 @@ def _slots(format: Format, team_count: int, third_place: bool, reset: bool) -> t
 
 
 def _create_round(bracket: Bracket, round_: int) -> tuple[Match, ...]:
+    if bracket.stages:
+        return stages.create_round(bracket, round_)
     played = {match.id: match for match in bracket.matches}
-    entrants = {entrant.id: entrant for entrant in bracket.entrants}
-
-    def team(feed: Feed) -> str:
-        if feed.kind == "seed":
-            return bracket.entrants[feed.seed - 1].id
-        result = played[feed.match_id].result
-        assert result is not None
-        if feed.kind == "winner":
-            return result.winner
-        assert result.loser is not None  # schedule() never feeds a bye's loser on
-        return result.loser
-
-    created = []
-    for slot in _bracket_slots(bracket):
-        if slot.round != round_:
-            continue
-        if slot.match.replay_of:
-            first = played[slot.match.replay_of]
-            if first.result is None or first.result.winner != first.away:
-                continue
-        home = team(slot.home)
-        if slot.away is None:
-            bye = Result(home, None, "bye")
-            trade = entrants[home].trade
-            created.append(
-                Match(slot.match.id, round_, slot.match.stage, home, None, trade, "", bye)
-            )
-            continue
-        away = team(slot.away)
-        # Same trade: that one; otherwise the home team's (the away's if home has none).
-        trade = entrants[home].trade or entrants[away].trade
-        created.append(Match(slot.match.id, round_, slot.match.stage, home, away, trade))
-    return tuple(created)
+    slots = _bracket_slots(bracket)
+    return planned_round(slots, bracket.entrants, played, round_, legs=bracket.best_of)
 
 
 def _changed(before: Bracket, after: Bracket) -> Bracket:
@@ -256,7 +273,7 @@ def _match(bracket: Bracket, match_id: str) -> Match:
     for match in bracket.matches:
         if match.id == match_id:
             return match
-    if any(slot.match.id == match_id for slot in _bracket_slots(bracket)):
+    if not bracket.stages and any(slot.match.id == match_id for slot in _bracket_slots(bracket)):
         raise MatchNotOpen(f"Match {match_id!r} is not scheduled yet.")
     raise UnknownMatch(f"Match {match_id!r}.")
 

@@ -90,3 +90,13 @@ class InvalidGroups(BracketError):
 class NotSemiFinals(BracketError):
     code = "not_semi_finals"
     message = "A third-place pairing needs the two semi-finals of one round."
+
+
+class StageFinished(BracketError):
+    code = "stage_finished"
+    message = "The stage is over: finish it to draw the next stage."
+
+
+class StageNotFinished(BracketError):
+    code = "stage_not_finished"
+    message = "The stage still has duels to play, or there is no next stage."

@@ -16,17 +16,11 @@ from dataclasses import dataclass, replace
 
 from bracket import roundrobin
 from bracket.errors import DuplicateTeam, InvalidGroups, InvalidResult, SeedRequired, UnknownMatch
-from bracket.models import Bracket, Entrant, Match, Result
+from bracket.models import Bracket, Entrant, Group, Match, Result
 
 # Draw positions tried before the best draw found so far is taken. Plenty for real
 # events; it only bounds the search when a perfect separation does not exist.
 SEARCH_LIMIT = 20_000
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    name: str
-    entrants: tuple[Entrant, ...]  # one team per pot, pot 1 first
 
 
 @dataclass(frozen=True, slots=True)

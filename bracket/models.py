@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Format = Literal["single_elimination", "double_elimination", "round_robin"]
+Format = Literal["single_elimination", "double_elimination", "round_robin", "groups", "swiss"]
+StageKind = Literal["groups", "swiss", "knockout"]
 SeedingMethod = Literal["random", "manual", "ranking"]
-Stage = Literal["main", "winners", "losers", "grand_final", "reset", "third_place", "group"]
+Stage = Literal[
+    "main", "winners", "losers", "grand_final", "reset", "third_place", "group", "swiss"
+]
 DecidedBy = Literal[
     "votes",
     "weighted",
@@ -17,9 +20,17 @@ DecidedBy = Literal[
     "walkover",
     "override",
     "bye",
+    "challenges",
 ]
 
-FORMATS: tuple[Format, ...] = ("single_elimination", "double_elimination", "round_robin")
+FORMATS: tuple[Format, ...] = (
+    "single_elimination",
+    "double_elimination",
+    "round_robin",
+    "groups",
+    "swiss",
+)
+STAGE_KINDS: tuple[StageKind, ...] = ("groups", "swiss", "knockout")
 SEEDING_METHODS: tuple[SeedingMethod, ...] = ("random", "manual", "ranking")
 STAGES: tuple[Stage, ...] = (
     "main",
@@ -29,6 +40,7 @@ STAGES: tuple[Stage, ...] = (
     "reset",
     "third_place",
     "group",
+    "swiss",
 )
 DECIDED_BY: tuple[DecidedBy, ...] = (
     "votes",
@@ -39,6 +51,7 @@ DECIDED_BY: tuple[DecidedBy, ...] = (
     "walkover",
     "override",
     "bye",
+    "challenges",
 )
 
 
@@ -82,10 +95,33 @@ class Match:
     trade: str = ""
     title: str = ""
     result: Result | None = None
+    legs: int = 1  # challenges in this duel (best of N), each with its own vote
 
     @property
     def is_bye(self) -> bool:
         return self.away is None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    name: str
+    entrants: tuple[Entrant, ...]  # one team per pot, pot 1 first
+
+
+@dataclass(frozen=True, slots=True)
+class StagePlan:
+    """One stage of a competition played in stages, e.g. groups, then a knockout.
+
+    `advance` is how many teams move on: per group (groups) or in all (swiss); 0 in
+    the last stage. `best_placed` adds the best next-placed teams across groups.
+    """
+
+    kind: StageKind
+    groups: int = 0
+    advance: int = 0
+    best_placed: int = 0
+    rounds: int = 0  # swiss
+    third_place: bool = False  # knockout
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +142,10 @@ class Bracket:
     round: int
     matches: tuple[Match, ...]
     history: tuple[Bracket, ...] = ()
+    # Competitions in stages (formats "groups" and "swiss"); empty for the others.
+    stages: tuple[StagePlan, ...] = ()
+    stage: int = 0  # index of the stage being played
+    stage_round: int = 1  # the first round of that stage
+    groups: tuple[Group, ...] = ()
+    qualified: tuple[str, ...] = ()  # the knockout's teams in seed order, once drawn
+    best_of: int = 1  # challenges per duel

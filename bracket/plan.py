@@ -13,11 +13,11 @@ that will really be played:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bracket.models import Stage
+from bracket.models import Entrant, Match, Result, Stage
 
 FeedKind = Literal["seed", "winner", "loser"]
 
@@ -92,3 +92,52 @@ def schedule(plan: Sequence[PlannedMatch], team_count: int) -> tuple[Slot, ...]:
                 outputs[winner] = live
             outputs[loser] = None
     return tuple(slots)
+
+
+def matches_of_round(
+    slots: Sequence[Slot],
+    seeds: Sequence[Entrant],
+    played: Mapping[str, Match],
+    round_: int,
+    *,
+    first_round: int = 1,
+    prefix: str = "",
+    legs: int = 1,
+) -> tuple[Match, ...]:
+    """The matches of a round of the plan, teams filled in from seeds and results.
+
+    Plan round r is played as round first_round + r - 1, its matches named prefix + id
+    (a knockout after a group stage starts later and must not reuse the groups' ids).
+    """
+    local = round_ - first_round + 1
+    by_id = {entrant.id: entrant for entrant in seeds}
+
+    def team(feed: Feed) -> Entrant:
+        if feed.kind == "seed":
+            return seeds[feed.seed - 1]
+        result = played[prefix + feed.match_id].result
+        assert result is not None
+        winner = feed.kind == "winner"
+        team_id = result.winner if winner else result.loser
+        assert team_id is not None  # schedule() never feeds a bye's loser on
+        return by_id[team_id]
+
+    created = []
+    for slot in slots:
+        if slot.round != local:
+            continue
+        if slot.match.replay_of:
+            first = played[prefix + slot.match.replay_of]
+            if first.result is None or first.result.winner != first.away:
+                continue
+        match_id, stage = prefix + slot.match.id, slot.match.stage
+        home = team(slot.home)
+        if slot.away is None:
+            bye = Result(home.id, None, "bye")
+            created.append(Match(match_id, round_, stage, home.id, None, home.trade, "", bye))
+            continue
+        away = team(slot.away)
+        # Same trade: that one; otherwise the home team's (the away's if home has none).
+        trade = home.trade or away.trade
+        created.append(Match(match_id, round_, stage, home.id, away.id, trade, legs=legs))
+    return tuple(created)

@@ -12,12 +12,15 @@ from bracket.models import (
     DECIDED_BY,
     FORMATS,
     SEEDING_METHODS,
+    STAGE_KINDS,
     STAGES,
     Bracket,
     Entrant,
+    Group,
     Match,
     Result,
     Score,
+    StagePlan,
 )
 
 VERSION = 1
@@ -55,6 +58,25 @@ def _state_to_dict(bracket: Bracket) -> dict[str, Any]:
         "grand_final_reset": bracket.grand_final_reset,
         "round": bracket.round,
         "matches": [_match_to_dict(match) for match in bracket.matches],
+        "stages": [
+            {
+                "kind": plan.kind,
+                "groups": plan.groups,
+                "advance": plan.advance,
+                "best_placed": plan.best_placed,
+                "rounds": plan.rounds,
+                "third_place": plan.third_place,
+            }
+            for plan in bracket.stages
+        ],
+        "stage": bracket.stage,
+        "stage_round": bracket.stage_round,
+        "groups": [
+            {"name": group.name, "teams": [entrant.id for entrant in group.entrants]}
+            for group in bracket.groups
+        ],
+        "qualified": list(bracket.qualified),
+        "best_of": bracket.best_of,
     }
 
 
@@ -68,6 +90,7 @@ def _match_to_dict(match: Match) -> dict[str, Any]:
         "away": match.away,
         "trade": match.trade,
         "title": match.title,
+        "legs": match.legs,
         "result": None
         if result is None
         else {
@@ -81,12 +104,15 @@ def _match_to_dict(match: Match) -> dict[str, Any]:
 
 
 def _state_from_dict(data: dict[str, Any], history: tuple[Bracket, ...] = ()) -> Bracket:
+    entrants = tuple(
+        Entrant(_str(e["id"]), _str(e["company_id"]), _str(e["trade"]), _str(e["name"]))
+        for e in data["entrants"]
+    )
+    by_id = {entrant.id: entrant for entrant in entrants}
+    # Brackets stored before stages existed have none of the stage keys.
     return Bracket(
         format=_choice(data["format"], FORMATS),
-        entrants=tuple(
-            Entrant(_str(e["id"]), _str(e["company_id"]), _str(e["trade"]), _str(e["name"]))
-            for e in data["entrants"]
-        ),
+        entrants=entrants,
         seeding=_choice(data["seeding"], SEEDING_METHODS),
         seed=None if data["seed"] is None else _int(data["seed"]),
         third_place=bool(data["third_place"]),
@@ -94,6 +120,25 @@ def _state_from_dict(data: dict[str, Any], history: tuple[Bracket, ...] = ()) ->
         round=_int(data["round"]),
         matches=tuple(_match_from_dict(match) for match in data["matches"]),
         history=history,
+        stages=tuple(
+            StagePlan(
+                _choice(plan["kind"], STAGE_KINDS),
+                _int(plan["groups"]),
+                _int(plan["advance"]),
+                _int(plan["best_placed"]),
+                _int(plan["rounds"]),
+                bool(plan["third_place"]),
+            )
+            for plan in data.get("stages", ())
+        ),
+        stage=_int(data.get("stage", 0)),
+        stage_round=_int(data.get("stage_round", 1)),
+        groups=tuple(
+            Group(_str(group["name"]), tuple(by_id[_str(team)] for team in group["teams"]))
+            for group in data.get("groups", ())
+        ),
+        qualified=tuple(_str(team) for team in data.get("qualified", ())),
+        best_of=_int(data.get("best_of", 1)),
     )
 
 
@@ -120,6 +165,7 @@ def _match_from_dict(data: dict[str, Any]) -> Match:
         trade=_str(data["trade"]),
         title=_str(data["title"]),
         result=result,
+        legs=_int(data.get("legs", 1)),
     )
 
 

@@ -147,7 +147,7 @@ def test_ranking_seeding_skips_unknown_teams_and_appends_unranked_ones() -> None
 
 def test_unknown_format_or_seeding_is_rejected() -> None:
     with pytest.raises(b.InvalidOption):
-        b.draw(teams(4), seed=1, format="swiss")  # type: ignore[arg-type]
+        b.draw(teams(4), seed=1, format="ladder")  # type: ignore[arg-type]
     with pytest.raises(b.InvalidOption):
         b.draw(teams(4), seed=1, seeding="vibes")  # type: ignore[arg-type]
 

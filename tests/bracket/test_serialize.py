@@ -68,7 +68,7 @@ def test_a_finished_bracket_with_history_round_trips() -> None:
     [
         lambda d: d.pop("matches"),
         lambda d: d.update(version=99),
-        lambda d: d.update(format="swiss"),
+        lambda d: d.update(format="ladder"),
         lambda d: d.update(round="1"),
         lambda d: d["matches"][0].update(stage="final-ish"),
     ],
