@@ -113,6 +113,10 @@ class Team:
         return cls(**data)
 
 
+def leg_key(match: str, leg: int) -> str:
+    return match if leg == 1 else f"{match}/{leg}"
+
+
 @dataclass(frozen=True, slots=True)
 class Duel:
     """One duel of a round; ``away`` is "" for a bye."""
@@ -141,7 +145,14 @@ class Duel:
     # in force, fixed when voting opens.
     admission_choice: str = ""
     admission: str = ""
+    leg: int = 1  # which challenge of a best-of-N duel this vote is (1 of `legs`)
+    legs: int = 1
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def index_key(self) -> str:
+        """The duel's name in the competition's duel index: the match, "/n" for leg n."""
+        return leg_key(self.match, self.leg)
 
     @property
     def teams(self) -> tuple[str, ...]:
@@ -189,6 +200,8 @@ class Duel:
             "jury_away": repr(self.jury_away),
             "admission_choice": self.admission_choice,
             "admission": self.admission,
+            "leg": str(self.leg),
+            "legs": str(self.legs),
         }
 
     @classmethod
@@ -218,5 +231,7 @@ class Duel:
             jury_away=float(data.get("jury_away") or 0),
             admission_choice=data.get("admission_choice", ""),
             admission=data.get("admission", ""),
+            leg=int(data.get("leg") or 1),
+            legs=int(data.get("legs") or 1),
             extra={k: v for k, v in data.items() if k not in known},
         )

@@ -17,9 +17,9 @@ import orjson
 import redis
 
 import bracket as engine
-from duels import admission, events, keys, reveal, store, videos
+from duels import admission, bracket_sync, events, keys, reveal, store, videos
 from duels.errors import Conflict, Invalid
-from duels.records import Competition, Duel, Team, new_id
+from duels.records import Competition, Duel
 
 TALLY_GROUP = "tally"
 LOCK_TIMEOUT = 30
@@ -62,8 +62,14 @@ def draw(
     seed: int | None = None,
     order: Sequence[str] | None = None,
     third_place: bool = False,
+    groups: int = 0,
+    advance: int = 0,
+    best_placed: int = 0,
+    swiss_rounds: int = 0,
+    best_of: int = 1,
     actor: str = "host",
 ) -> engine.Bracket:
+    """Draw the bracket; "groups" and "swiss" draw the first stage (bracket.draw)."""
     competition = store.get_competition(client, cid)
     with competition_lock(client, cid):
         if client.exists(keys.bracket(cid)):
@@ -79,9 +85,16 @@ def draw(
             seed=seed,
             order=order,
             third_place=third_place,
+            groups=groups,
+            advance=advance,
+            best_placed=best_placed,
+            swiss_rounds=swiss_rounds,
+            best_of=best_of,
         )
-        _save(client, competition, state, {t.id: t for t in teams})
-        store.audit(client, cid, actor, "draw", format=format, seeding=seeding, seed=seed)
+        bracket_sync.save_bracket(client, competition, state, {t.id: t for t in teams})
+        store.audit(
+            client, cid, actor, "draw", format=format, seeding=seeding, seed=seed, best_of=best_of
+        )
     events.publish(client, cid, "bracket", {"round": state.round})
     return state
 
@@ -179,11 +192,12 @@ def set_challenge(
         raise Invalid("Trade and title are required.", code="challenge_required")
     competition = store.get_competition(client, duel.competition)
     with competition_lock(client, competition.id):
-        state = engine.set_challenge(
-            require_bracket(client, competition.id), duel.match, trade, title
-        )
+        state = require_bracket(client, competition.id)
+        # The bracket keeps the first challenge's; the others live on their records.
+        changed = engine.set_challenge(state, duel.match, trade, title)
         client.hset(keys.duel(did), mapping={"trade": trade, "title": title})
-        _save(client, competition, state, _teams(client, competition.id))
+        if duel.leg == 1:
+            _save(client, competition, changed)
         store.audit(client, competition.id, actor, "challenge", duel=did, trade=trade, title=title)
     return store.get_duel(client, did)
 
@@ -210,7 +224,7 @@ def _decide_by_host(
     with competition_lock(client, competition.id):
         state = require_bracket(client, competition.id)
         state = step(state, duel.match, winner, reason)
-        _save(client, competition, state, _teams(client, competition.id))
+        _save(client, competition, state)
         store.audit(client, competition.id, actor, action, reason, duel=did, winner=winner)
     events.publish(client, competition.id, "duel", {"duel": did, "status": "decided"})
     return store.get_duel(client, did)
@@ -259,19 +273,20 @@ def _round_decisions(
         audience_weight=competition.audience_weight,
         tie_breakers=competition.tie_breakers,  # type: ignore[arg-type]
     )
-    duels = {d.match: d for d in store.duels_of_competition(client, competition.id)}
+    duels = bracket_sync.duels_by_key(client, competition.id)
     decisions: dict[str, engine.Result] = {}
     for match in engine.open_matches(state):
-        duel = duels[match.id]
-        if duel.status == "voting":
-            raise Conflict(f"Duel {duel.id} is still open for voting.", code="duel_still_open")
-        if duel.status == "pending":
-            raise Conflict(
-                f"Duel {duel.id} had no voting; open it, or give a walkover.",
-                code="duel_not_voted",
-            )
-        home, away = tally_of(client, duel)
-        decisions[match.id] = engine.decide(match, home, away, rule, draw_seed=_seed(state))
+        legs = bracket_sync.leg_duels(match, duels)
+        for duel in legs:
+            if duel.status == "voting":
+                raise Conflict(f"Duel {duel.id} is still open for voting.", code="duel_still_open")
+            if duel.status == "pending":
+                raise Conflict(
+                    f"Duel {duel.id} had no voting; open it, or give a walkover.",
+                    code="duel_not_voted",
+                )
+        tallies = [tally_of(client, duel) for duel in legs]
+        decisions[match.id] = engine.decide_series(match, tallies, rule, draw_seed=_seed(state))
     return decisions
 
 
@@ -296,17 +311,47 @@ def advance(
             )
         if engine.is_finished(state):
             raise Conflict("The competition is finished.", code="bracket_finished")
+        if engine.stage_over(state):
+            raise Conflict(
+                "The stage is over: finish it to draw the next stage.", code="stage_finished"
+            )
         decisions = _round_decisions(client, competition, state)
         before = state.round
         state = engine.advance(state, decisions)
-        _save(client, competition, state, _teams(client, cid))
+        _save(client, competition, state)
         store.audit(client, cid, actor, "advance", from_round=before, to_round=state.round)
     events.publish(client, cid, "bracket", {"round": state.round})
     return state
 
 
+def finish_stage(
+    client: redis.Redis, cid: str, *, expected_round: int | None = None, actor: str = "host"
+) -> engine.Bracket:
+    """Rank the finished stage (groups, Swiss rounds) and draw the next one."""
+    competition = store.get_competition(client, cid)
+    with competition_lock(client, cid):
+        state = require_bracket(client, cid)
+        if expected_round is not None and expected_round != state.round:
+            raise Conflict(
+                f"The competition is in round {state.round}, not {expected_round}.",
+                code="round_changed",
+            )
+        if not engine.stage_over(state):
+            raise Conflict(
+                "The stage still has duels to play, or no stage follows.",
+                code="stage_not_finished",
+            )
+        state = engine.finish_stage(state)
+        _save(client, competition, state)
+        store.audit(
+            client, cid, actor, "finish_stage", stage=state.stage, qualified=len(state.qualified)
+        )
+    events.publish(client, cid, "bracket", {"round": state.round})
+    return state
+
+
 def undo(client: redis.Redis, cid: str, *, reason: str, actor: str = "host") -> engine.Bracket:
-    """Undo the last bracket change (an advance, walkover or override)."""
+    """Undo the last bracket change (an advance, finished stage, walkover or override)."""
     if not reason.strip():
         raise Invalid("A reason is required.", code="reason_required")
     competition = store.get_competition(client, cid)
@@ -323,107 +368,17 @@ def undo(client: redis.Redis, cid: str, *, reason: str, actor: str = "host") -> 
         pipe = client.pipeline(transaction=False)
         for duel in dropped:
             pipe.delete(keys.duel(duel.id))
-            pipe.hdel(keys.duel_index(cid), duel.match)
+            pipe.hdel(keys.duel_index(cid), duel.index_key)
         pipe.execute()
-        _save(client, competition, previous, _teams(client, cid))
+        _save(client, competition, previous)
         store.audit(client, cid, actor, "undo", reason, to_round=previous.round)
     events.publish(client, cid, "bracket", {"round": previous.round})
     return previous
 
 
-# Writing the state ---------------------------------------------------------------
-
-
-def _save(
-    client: redis.Redis, competition: Competition, state: engine.Bracket, teams: dict[str, Team]
-) -> None:
-    """Bring duel records in line with the bracket, then store the bracket.
-
-    The bracket is written last: it is the source of truth, and a duel record
-    written before a crash is harmless.
-    """
-    cid = competition.id
-    index: dict[str, str] = client.hgetall(keys.duel_index(cid))  # type: ignore[assignment]
-    pipe = client.pipeline(transaction=False)
-    for match in state.matches:
-        did = index.get(match.id)
-        if did is None:
-            did = new_id("d", 7)
-            pipe.hset(keys.duel_index(cid), match.id, did)
-            pipe.hset(keys.duel(did), mapping=_new_duel(cid, did, match, teams).to_redis())
-        result = match.result
-        if result is not None:
-            pipe.hset(
-                keys.duel(did),
-                mapping={
-                    "status": "decided",
-                    "winner": result.winner,
-                    "decided_by": result.decided_by,
-                },
-            )
-        else:
-            pipe.hset(keys.duel(did), mapping={"winner": "", "decided_by": ""})
-            pipe.hsetnx(keys.duel(did), "status", "pending")
-    pipe.execute()
-    _reopen_undecided(client, state, index)
-    _update_wins(client, cid, state, teams)
-    client.set(keys.bracket(cid), orjson.dumps(engine.to_dict(state)))
-
-
-def _reopen_undecided(client: redis.Redis, state: engine.Bracket, index: dict[str, str]) -> None:
-    """After an undo, duels whose result vanished are closed again, not decided."""
-    for match in state.matches:
-        did = index.get(match.id)
-        if did and match.result is None and client.hget(keys.duel(did), "status") == "decided":
-            client.hset(keys.duel(did), "status", "closed")
-
-
-def _update_wins(
-    client: redis.Redis, cid: str, state: engine.Bracket, teams: dict[str, Team]
-) -> None:
-    """Duels won per company, recomputed from the bracket (idempotent)."""
-    wins: dict[str, int] = {}
-    for match in state.matches:
-        if match.result and match.result.decided_by != "bye":
-            company = teams[match.result.winner].company_id
-            wins[company] = wins.get(company, 0) + 1
-    pipe = client.pipeline(transaction=True)
-    pipe.delete(keys.board_wins(cid))
-    if wins:
-        pipe.zadd(keys.board_wins(cid), dict(wins))
-    pipe.execute()
-
-
-def _new_duel(cid: str, did: str, match: engine.Match, teams: dict[str, Team]) -> Duel:
-    home = teams[match.home]
-    away = teams.get(match.away or "")
-    return Duel(
-        id=did,
-        competition=cid,
-        match=match.id,
-        round=match.round,
-        home=home.id,
-        away=away.id if away else "",
-        home_name=home.name,
-        away_name=away.name if away else "",
-        home_company=home.company_id,
-        away_company=away.company_id if away else "",
-        trade=match.trade,
-        title=match.title or default_title(home, away),
-    )
-
-
-def default_title(home: Team, away: Team | None) -> str:
-    """A challenge title taken from the teams until the host sets one."""
-    if away is None:
-        return f"{home.trade}: Freilos"
-    if home.trade == away.trade:
-        return f"{home.trade}-Challenge"
-    return f"{home.trade} gegen {away.trade}"
-
-
-def _teams(client: redis.Redis, cid: str) -> dict[str, Team]:
-    return {team.id: team for team in store.list_teams(client, cid)}
+def _save(client: redis.Redis, competition: Competition, state: engine.Bracket) -> None:
+    teams = bracket_sync.teams_of(client, competition.id)
+    bracket_sync.save_bracket(client, competition, state, teams)
 
 
 def _seed(state: engine.Bracket) -> int:

@@ -7,8 +7,9 @@ from typing import Any
 import redis
 
 import bracket as engine
-from duels import keys, store, tournament
-from duels.records import Duel, Team
+from duels import keys, stage_views, store, tournament
+from duels.bracket_sync import duels_by_key
+from duels.records import Duel, Team, leg_key
 
 
 def bracket_view(client: redis.Redis, cid: str) -> dict[str, Any]:
@@ -30,10 +31,10 @@ def bracket_view(client: redis.Redis, cid: str) -> dict[str, Any]:
         return view
     companies = {company.id: company.name for company in store.list_companies(client, cid)}
     teams = {team.id: _team_view(team, companies) for team in store.list_teams(client, cid)}
-    duels = {duel.match: duel for duel in store.duels_of_competition(client, cid)}
+    duels = duels_by_key(client, cid)
     rounds: dict[int, list[dict[str, Any]]] = {}
     for match in state.matches:
-        rounds.setdefault(match.round, []).append(_duel_view(match, duels.get(match.id), teams))
+        rounds.setdefault(match.round, []).append(_duel_view(match, duels, teams))
     champion = engine.champion(state)
     view.update(
         format=state.format,
@@ -44,6 +45,18 @@ def bracket_view(client: redis.Redis, cid: str) -> dict[str, Any]:
         finished=engine.is_finished(state),
         rounds=[{"number": number, "duels": rounds[number]} for number in sorted(rounds)],
     )
+    if state.stages:
+
+        def team(team_id: str) -> dict[str, Any]:
+            return _team(teams, team_id)
+
+        view.update(
+            stage=stage_views.stage_summary(state),
+            groups=stage_views.group_tables(state, team),
+            swiss=stage_views.swiss_standings(state, team),
+            qualification=stage_views.qualification(state, team),
+            best_of=state.best_of,
+        )
     if state.format == "round_robin":
         view["standings"] = [
             {"team": _team(teams, s.team_id), "points": s.points, "wins": s.wins,
@@ -54,9 +67,11 @@ def bracket_view(client: redis.Redis, cid: str) -> dict[str, Any]:
 
 
 def _duel_view(
-    match: engine.Match, duel: Duel | None, teams: dict[str, dict[str, Any]]
+    match: engine.Match, duels: dict[str, Duel], teams: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
     result = match.result
+    duel = duels.get(match.id)
+    legs = [duels.get(leg_key(match.id, leg)) for leg in range(1, match.legs + 1)]
     return {
         "id": duel.id if duel else None,
         "match": match.id,
@@ -79,6 +94,16 @@ def _duel_view(
             {"criterion": s.criterion, "home": s.home, "away": s.away}
             for s in (result.scores if result else ())
         ],
+        "legs": [
+            {
+                "leg": number,
+                "id": leg.id if leg else None,
+                "trade": leg.trade if leg else match.trade,
+                "title": leg.title if leg else match.title,
+                "status": leg.status if leg else "pending",
+            }
+            for number, leg in enumerate(legs, start=1)
+        ],
     }
 
 
@@ -98,7 +123,7 @@ def _team(teams: dict[str, dict[str, Any]], team_id: str) -> dict[str, Any]:
 
 
 RESULT_COLUMNS = (
-    "round", "match", "duel", "status", "trade", "title",
+    "round", "match", "leg", "duel", "status", "trade", "title",
     "home_team", "home_company", "home_votes", "home_jury", "home_quarantined",
     "away_team", "away_company", "away_votes", "away_jury", "away_quarantined",
     "winner", "decided_by", "reason",
@@ -110,7 +135,12 @@ def results_table(client: redis.Redis, cid: str) -> list[dict[str, Any]]:
     view = bracket_view(client, cid)
     duels = {duel.id: duel for duel in store.duels_of_competition(client, cid)}
     pipe = client.pipeline(transaction=False)
-    ordered = [d for r in view["rounds"] for d in r["duels"]]
+    ordered = [
+        {**d, **leg}
+        for r in view["rounds"]
+        for d in r["duels"]
+        for leg in d["legs"]
+    ]
     for entry in ordered:
         pipe.hgetall(keys.official(entry["id"] or ""))
     counts_of: list[dict[str, str]] = pipe.execute()
@@ -120,7 +150,8 @@ def results_table(client: redis.Redis, cid: str) -> list[dict[str, Any]]:
         home, away = entry["home"], entry["away"] or {}
         names = {home["id"]: home["name"], away.get("id", ""): away.get("name", "")}
         rows.append({
-            "round": entry["round"], "match": entry["match"], "duel": entry["id"],
+            "round": entry["round"], "match": entry["match"], "leg": entry["leg"],
+            "duel": entry["id"],
             "status": entry["status"], "trade": entry["trade"],
             "title": entry["title"],
             "home_team": home["name"], "home_company": home["company"],

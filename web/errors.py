@@ -54,6 +54,8 @@ _BRACKET_STATUS = {
     "round_not_decided": 409,
     "bracket_finished": 409,
     "nothing_to_undo": 409,
+    "stage_finished": 409,
+    "stage_not_finished": 409,
 }
 
 

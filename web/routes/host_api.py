@@ -52,13 +52,30 @@ class TeamIn(BaseModel):
 
 
 class DrawIn(BaseModel):
-    format: Literal["single_elimination", "double_elimination", "round_robin"] = (
-        "single_elimination"
-    )
+    format: Literal[
+        "single_elimination", "double_elimination", "round_robin", "groups", "swiss"
+    ] = "single_elimination"
     seeding: Literal["random", "manual", "ranking"] = "random"
     seed: int | None = Field(default=None, ge=0, le=2**53)
     order: list[str] | None = Field(default=None, max_length=1024)
-    third_place: bool = False
+    third_place: bool = Field(default=False, description="A duel for third place in the knockout")
+    groups: int = Field(default=0, ge=0, le=64, description='"groups": how many groups')
+    advance: int = Field(
+        default=0,
+        ge=0,
+        le=1024,
+        description='"groups": teams per group into the knockout (default 2); "swiss": teams '
+        "into a knockout after the Swiss rounds (0: no knockout, the Swiss leader wins)",
+    )
+    best_placed: int = Field(
+        default=0, ge=0, le=64, description='"groups": also the best next-placed teams'
+    )
+    swiss_rounds: int = Field(
+        default=0, ge=0, le=64, description='"swiss": rounds (0: enough for one unbeaten team)'
+    )
+    best_of: int = Field(
+        default=1, ge=1, le=5, description="Challenges per duel, each with its own vote"
+    )
 
 
 class OpenIn(BaseModel):
@@ -102,6 +119,8 @@ def _duel_out(duel: Duel) -> dict[str, Any]:
         closes_at=duel.closes_at,
         jury_home=duel.jury_home,
         jury_away=duel.jury_away,
+        leg=duel.leg,
+        legs=duel.legs,
     )
     return out
 
@@ -199,6 +218,11 @@ def draw_bracket(cid: str, body: DrawIn, request: Request, by: Runner) -> dict[s
         seed=body.seed,
         order=body.order,
         third_place=body.third_place,
+        groups=body.groups,
+        advance=body.advance,
+        best_placed=body.best_placed,
+        swiss_rounds=body.swiss_rounds,
+        best_of=body.best_of,
         actor=by.actor,
     )
     return views.bracket_view(_client(request), cid)
@@ -270,6 +294,22 @@ def advance(
 ) -> dict[str, Any]:
     expected = body.round if body else None
     tournament.advance(_client(request), cid, expected_round=expected, actor=by.actor)
+    return views.bracket_view(_client(request), cid)
+
+
+@router.post(
+    "/api/competitions/{cid}/stage/finish",
+    summary="Finish the stage: rank it, draw the next stage",
+    description="When every duel of the group stage (or the Swiss rounds) is decided: the "
+    "qualifiers go on in the order `GET /api/competitions/{cid}/bracket` shows under "
+    "`qualification`, and the knockout's first round is created. 409 "
+    "`stage_not_finished` before that; `round` refuses if the bracket is elsewhere.",
+)
+def finish_stage(
+    cid: str, request: Request, by: Runner, body: AdvanceIn | None = None
+) -> dict[str, Any]:
+    expected = body.round if body else None
+    tournament.finish_stage(_client(request), cid, expected_round=expected, actor=by.actor)
     return views.bracket_view(_client(request), cid)
 
 
