@@ -135,12 +135,7 @@ def results_table(client: redis.Redis, cid: str) -> list[dict[str, Any]]:
     view = bracket_view(client, cid)
     duels = {duel.id: duel for duel in store.duels_of_competition(client, cid)}
     pipe = client.pipeline(transaction=False)
-    ordered = [
-        {**d, **leg}
-        for r in view["rounds"]
-        for d in r["duels"]
-        for leg in d["legs"]
-    ]
+    ordered = [{**d, **leg} for r in view["rounds"] for d in r["duels"] for leg in d["legs"]]
     for entry in ordered:
         pipe.hgetall(keys.official(entry["id"] or ""))
     counts_of: list[dict[str, str]] = pipe.execute()
