@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import bracket as engine
@@ -88,18 +89,24 @@ def qualification(state: engine.Bracket, team: TeamView) -> dict[str, Any] | Non
     order = engine.next_stage_teams(state)
     if state.stages[state.stage].kind == "groups":
         result = engine.qualification(state)
+        everyone = [p.team_id for p in (*result.qualifiers, *result.eliminated)]
         qualified = [
             {
                 "seed": p.seed,
                 "team": team(p.team_id),
                 "group": p.group,
                 "rank": p.rank,
-                "reason": p.reason,
+                **_explained(p.reason, everyone, team),
             }
             for p in result.qualifiers
         ]
         out = [
-            {"team": team(p.team_id), "group": p.group, "rank": p.rank, "reason": p.reason}
+            {
+                "team": team(p.team_id),
+                "group": p.group,
+                "rank": p.rank,
+                **_explained(p.reason, everyone, team),
+            }
             for p in result.eliminated
         ]
     else:
@@ -110,7 +117,7 @@ def qualification(state: engine.Bracket, team: TeamView) -> dict[str, Any] | Non
             why = f"{ordinal(rank)} in the Swiss standings with {row.points} points"
             if row.ranked_by:
                 why += f", ranked by {row.ranked_by.replace('_', '-')}"
-            entry = {"team": team(row.team_id), "rank": rank, "reason": why}
+            entry = {"team": team(row.team_id), "rank": rank, **_explained(why, (), team)}
             if rank <= advance:
                 qualified.append({"seed": rank, **entry})
             else:
@@ -123,3 +130,12 @@ def qualification(state: engine.Bracket, team: TeamView) -> dict[str, Any] | Non
             for home, away in engine.knockout_pairs(order)
         ],
     }
+
+
+def _explained(code: str, teams: Iterable[str], team: TeamView) -> dict[str, Any]:
+    """`reason` with team names; the engine's own text (team ids) as `reason_code`, and
+    the teams it names as `mentions`, so a page can say it in its own language."""
+    words = set(re.split(r"[\s:;,()]+", code))
+    mentions = {team_id: str(team(team_id)["name"]) for team_id in teams if team_id in words}
+    reason = re.sub(r"[^\s:;,()]+", lambda word: mentions.get(word[0], word[0]), code)
+    return {"reason": reason, "reason_code": code, "mentions": mentions}

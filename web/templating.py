@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 from web.branding import legal_links
 from web.deps import roles_held
 from web.i18n import LANG_COOKIE, pick_language, translator
+from web.stage_reasons import qualification_reason
 from web.video_reasons import video_reason
 
 _HERE = Path(__file__).parent
@@ -25,6 +26,7 @@ environment = Environment(
 )
 environment.globals["legal_links"] = legal_links  # the footer of every page
 environment.globals["video_reason"] = video_reason
+environment.globals["qualification_reason"] = qualification_reason  # t, entry
 environment.globals["roles_held"] = roles_held  # the console's navigation
 templates = Jinja2Templates(env=environment)
 
