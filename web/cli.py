@@ -157,6 +157,21 @@ def export_command(
         typer.echo(f"Exported to {output}", err=True)
 
 
+@cli.command("standings")
+def standings_command(
+    competition: Annotated[str, typer.Argument(help="Competition id or slug.")],
+) -> None:
+    """Print the competition as the engine sees it: group tables or Swiss standings,
+    who went on and why, every knockout round, the champion."""
+    from bracket.text import render
+    from duels import tournament
+
+    state = _with_store(
+        lambda client: tournament.require_bracket(client, _cid(client, competition))
+    )
+    typer.echo("\n".join(render(state)))
+
+
 @cli.command("import")
 def import_command(
     source: Annotated[Path, typer.Argument(help="A file written by `machmal export`.")],

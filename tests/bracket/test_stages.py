@@ -266,3 +266,21 @@ def test_best_of_sets_the_challenges_of_every_duel_but_byes() -> None:
     knockout = b.draw(teams(6), seed=2, best_of=3)
     assert {m.legs for m in knockout.matches if not m.is_bye} == {3}
     assert b.from_dict(b.to_dict(knockout)) == knockout
+
+
+def test_the_text_rendering_tells_swiss_rounds_then_the_named_knockout_rounds() -> None:
+    from bracket.text import render
+
+    bracket = b.draw(teams(7), format="swiss", seed=7, swiss_rounds=3, advance=4)
+    running = render(bracket)
+    assert "Swiss standings" in running and "Swiss round 1" in running
+    assert not any(line.startswith("Champion") for line in running)
+    final = play_all(bracket, random.Random(2))
+    lines = render(final)
+    headings = [line for line in lines if line and not line.startswith(" ")]
+    assert headings[-5:] == ["Swiss round 2", "Swiss round 3", "Semi-finals", "Final", lines[-1]]
+    names = {team.id: team.name for team in final.entrants}
+    champion = b.champion(final)
+    assert champion is not None and lines[-1] == f"Champion: {names[champion]}"
+    qualified = next(line for line in lines if line.startswith("Qualified: "))
+    assert qualified == "Qualified: " + ", ".join(names[team] for team in final.qualified)

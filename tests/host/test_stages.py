@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import random
+import subprocess
+import sys
 from collections import Counter
 from itertools import combinations
 from typing import Any
@@ -14,8 +16,10 @@ import pytest
 import redis
 from starlette.testclient import TestClient
 
+from duels.settings import Settings
 from tests.accounts import log_in
 from tests.host.helpers import Host, record_official_counts
+from tests.support import child_env
 
 
 @pytest.fixture
@@ -48,7 +52,7 @@ def play_stage(
 
 
 def test_24_teams_play_six_groups_of_four_then_an_eight_team_knockout_with_third_place(
-    host: Host, client: TestClient, redis_client: redis.Redis
+    host: Host, client: TestClient, redis_client: redis.Redis, settings: Settings
 ) -> None:
     rnd = random.Random(2026)
     cid, teams = host.competition(24, companies=12)
@@ -117,6 +121,19 @@ def test_24_teams_play_six_groups_of_four_then_an_eight_team_knockout_with_third
     audit = [entry["what"] for entry in host.client.get(
         f"/api/competitions/{cid}/audit", headers=host.headers).json()]  # fmt: skip
     assert audit.count("finish_stage") == 2 and "undo" in audit
+
+    printed = subprocess.run(
+        [sys.executable, "-m", "web.cli", "standings", cid],
+        env=child_env(settings), check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    names = {team["id"]: team["name"] for team in teams}
+    for group in view["groups"]:
+        table = printed.split(f"Group {group['name']}\n")[1].split("\n\n")[0].splitlines()[1:]
+        assert [line.split()[1:3] for line in table] == [
+            row["team"]["name"].split() for row in group["rows"]
+        ]
+    assert printed.count("  Q") == 8 and "Quarter-finals" in printed and "[third place]" in printed
+    assert printed.rstrip().endswith(f"Champion: {names[view['champion']['id']]}")
 
 
 def test_eleven_teams_play_four_swiss_rounds(host: Host, redis_client: redis.Redis) -> None:
