@@ -214,3 +214,26 @@ def test_stage_options_that_do_not_fit_are_refused_with_a_code(
     response = host.client.post(f"/api/competitions/{cid}/bracket", json=body, headers=host.headers)
     assert response.status_code == 422 and response.json()["detail"]["code"] == code
     assert host.bracket(cid)["format"] is None  # nothing drawn
+
+
+def test_a_group_round_opens_and_closes_at_once(
+    make_client: Any, host_headers: dict[str, str], redis_client: redis.Redis
+) -> None:
+    host = Host(make_client(require_approved_videos=True), host_headers)
+    cid, _ = host.competition(8)
+    host.post(f"/api/competitions/{cid}/bracket", {"format": "groups", "groups": 2, "seed": 2}, 201)
+    duels = host.current_duels(cid)
+    assert len(duels) == 4
+    refused = host.post(f"/api/competitions/{cid}/round/open")
+    assert refused["duels"] == [] and len(refused["skipped"]) == 4
+    assert {entry["code"] for entry in refused["skipped"]} == {"videos_not_approved"}
+
+    lenient = Host(make_client(), host_headers)
+    lenient.post(f"/api/duels/{duels[0]['id']}/open")
+    opened = lenient.post(f"/api/competitions/{cid}/round/open")
+    assert sorted(opened["duels"]) == sorted(d["id"] for d in duels[1:])
+    assert {d["status"] for d in host.current_duels(cid)} == {"voting"}
+    closed = lenient.post(f"/api/competitions/{cid}/round/close")
+    assert sorted(closed["duels"]) == sorted(d["id"] for d in duels) and closed["round"] == 1
+    assert {d["status"] for d in host.current_duels(cid)} == {"closed"}
+    assert lenient.post(f"/api/competitions/{cid}/advance")["round"] == 2

@@ -8,7 +8,17 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from duels import access, admission, errors, jury, organisations, store, tournament, views
+from duels import (
+    access,
+    admission,
+    errors,
+    jury,
+    organisations,
+    round_voting,
+    store,
+    tournament,
+    views,
+)
 from duels.records import AdmissionMode, Duel
 from web.deps import Configurer, Juror, Reader, Runner
 
@@ -295,6 +305,45 @@ def advance(
     expected = body.round if body else None
     tournament.advance(_client(request), cid, expected_round=expected, actor=by.actor)
     return views.bracket_view(_client(request), cid)
+
+
+class RoundOpenIn(BaseModel):
+    closes_at: float | None = Field(default=None, description="Epoch seconds; unset = open end")
+
+
+def _round_voting_out(outcome: round_voting.RoundVoting) -> dict[str, Any]:
+    return {"round": outcome.round, "duels": outcome.changed, "skipped": outcome.skipped}
+
+
+@router.post(
+    "/api/competitions/{cid}/round/open",
+    summary="Open voting on every duel of the current round",
+    description="Every duel (every challenge of a best-of-N duel) of the current round that "
+    "has not opened yet opens, as with `POST /api/duels/{did}/open`; `duels` lists them. A "
+    "duel that cannot open (e.g. `videos_not_approved`) is listed under `skipped` with its "
+    "code and message, and the others open anyway.",
+)
+def open_round(
+    cid: str, request: Request, by: Runner, body: RoundOpenIn | None = None
+) -> dict[str, Any]:
+    settings = request.app.state.settings
+    outcome = round_voting.open_round(
+        _client(request),
+        cid,
+        closes_at=body.closes_at if body else None,
+        require_videos=settings.require_approved_videos,
+        mail_ready=settings.mail_ready,
+        actor=by.actor,
+    )
+    return _round_voting_out(outcome)
+
+
+@router.post(
+    "/api/competitions/{cid}/round/close",
+    summary="Close voting on every duel of the current round",
+)
+def close_round(cid: str, request: Request, by: Runner) -> dict[str, Any]:
+    return _round_voting_out(round_voting.close_round(_client(request), cid, actor=by.actor))
 
 
 @router.post(
