@@ -15,6 +15,10 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:c:{c:ID}`` | hash | competition record (title, slug, rule, ...) |
 | ``mm:c:{c:ID}:companies`` | hash | company id -> company JSON |
 | ``mm:c:{c:ID}:teams`` | hash | team id -> team JSON |
+| ``mm:c:{c:ID}:profiles`` | hash | company id -> profile JSON with its open apprenticeship
+  places (duels.apprenticeships) |
+| ``mm:c:{c:ID}:trades`` | hash | trade slug -> JSON: the trade's name and the host's plain
+  words about it, German and English (duels.trades) |
 | ``mm:c:{c:ID}:bracket`` | string | bracket state JSON (``bracket.to_dict``) |
 | ``mm:c:{c:ID}:duels`` | hash | bracket match id -> duel id |
 | ``mm:c:{c:ID}:audit`` | stream | append-only log of host actions |
@@ -133,6 +137,14 @@ def competition(cid: str) -> str:
 
 def companies(cid: str) -> str:
     return f"{competition(cid)}:companies"
+
+
+def profiles(cid: str) -> str:
+    return f"{competition(cid)}:profiles"
+
+
+def trades(cid: str) -> str:
+    return f"{competition(cid)}:trades"
 
 
 def teams(cid: str) -> str:
