@@ -237,3 +237,49 @@ def test_a_group_round_opens_and_closes_at_once(
     assert sorted(closed["duels"]) == sorted(d["id"] for d in duels) and closed["round"] == 1
     assert {d["status"] for d in host.current_duels(cid)} == {"closed"}
     assert lenient.post(f"/api/competitions/{cid}/advance")["round"] == 2
+
+
+def test_the_standings_export_lists_every_table_with_the_verdicts(
+    host: Host, redis_client: redis.Redis
+) -> None:
+    cid, _ = host.competition(9)
+    host.post(
+        f"/api/competitions/{cid}/bracket",
+        {"format": "groups", "groups": 3, "advance": 1, "best_placed": 1, "seed": 5},
+        201,
+    )
+    view = play_stage(host, redis_client, cid, random.Random(5))
+    log_in(host.client)
+    export = host.client.get(f"/host/c/{cid}/standings.csv")
+    assert export.headers["content-disposition"].startswith("attachment")
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert [(row["group"], row["team"]) for row in rows] == [
+        (group["name"], row["team"]["name"]) for group in view["groups"] for row in group["rows"]
+    ]
+    seeded = sorted(int(row["seed"]) for row in rows if row["seed"])
+    assert seeded == [1, 2, 3, 4]
+    assert all(row["reason"] for row in rows)
+    assert any(" in Gruppe " in row["reason"] for row in rows)
+
+
+def test_the_public_feed_carries_the_tables_and_the_qualification(
+    host: Host, redis_client: redis.Redis
+) -> None:
+    cid, _ = host.competition(8)
+    host.post(
+        f"/api/competitions/{cid}/bracket",
+        {"format": "groups", "groups": 2, "seed": 3, "best_of": 2},
+        201,
+    )
+    view = play_stage(host, redis_client, cid, random.Random(8))
+    feed = host.client.get(f"/api/competitions/{cid}/feed").json()
+    assert feed["stage"]["over"] and feed["stage"]["next"] == "knockout"
+    assert [[row["team"]["id"] for row in group["rows"]] for group in feed["groups"]] == [
+        [row["team"]["id"] for row in group["rows"]] for group in view["groups"]
+    ]
+    assert set(feed["groups"][0]["rows"][0]["team"]) == {"id", "name", "company_id", "company"}
+    qualified = feed["qualification"]["qualified"]
+    assert [entry["seed"] for entry in qualified] == [1, 2, 3, 4]
+    assert all(entry["reason"] and "reason_code" not in entry for entry in qualified)
+    duel = feed["rounds"][0]["duels"][0]
+    assert [leg["number"] for leg in duel["challenges"]] == [1, 2]

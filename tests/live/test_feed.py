@@ -128,7 +128,7 @@ def test_the_feed_has_the_competition_bracket_ranking_and_links(
     # No jury scores, held-back votes or admission evidence in a duel.
     assert set(running) == {
         "id", "match", "stage", "round", "status", "trade", "title", "admission", "home",
-        "away", "winner", "decided_by", "counts", "share", "vote_url",
+        "away", "winner", "decided_by", "counts", "share", "vote_url", "challenges",
     }  # fmt: skip
 
     branding.update(redis_client, f"c:{cup.cid}", region="Ostwestfalen",

@@ -129,12 +129,17 @@ _EXAMPLE: dict[str, Any] = {
         "`running`, `finished`), its branding essentials (`brand`, null when none is set; "
         "logo URLs are versioned), the bracket (rounds with their duels: teams with their "
         "companies, status, winner, `counts` and `share` per side, and `vote_url` while a "
-        "duel is voting; in `venue` mode phones vote through the stage screen's code, "
+        "duel is voting, and its `challenges` (one, or several in a best-of-N duel, each "
+        "voted on its own); in `venue` mode phones vote through the stage screen's code, "
         "which the vote page explains), the company ranking and absolute links to the live "
         "board and the event stream. Running duels show provisional counts, others their "
         "official ones, as the live board does. A duel that hides running results has "
         "`counts` and `share` null until it is decided, and its votes are in no ranking "
-        "row.\n\nThe same for every caller: `Access-Control-Allow-Origin: *` (no "
+        "row. A competition in stages adds `stage` (which stage runs, whether it is over), "
+        "`groups` (each group's table: rank, team, played, wins, losses, points, votes for "
+        "and against), `swiss` (the Swiss standings) and `qualification` (once a stage is "
+        "over: who goes on with seed and reason, who is out, the next stage's first round)."
+        "\n\nThe same for every caller: `Access-Control-Allow-Origin: *` (no "
         "credentials), a strong `ETag` over the body and `Cache-Control: public, "
         "max-age=5`; `If-None-Match` with the current ETag gets 304 without a body. "
         "404 `unknown_competition`."
@@ -214,7 +219,40 @@ def competition_feed(client: redis.Redis, cid: str, public_url: str) -> dict[str
     }
     if "standings" in board:  # round robin: from decided duels only, so always public
         feed["standings"] = [{**row, "team": _team(row["team"])} for row in board["standings"]]
+    if board.get("stage"):  # tables count decided duels only, so they are public too
+        feed["stage"] = board["stage"]
+        feed["groups"] = [
+            {"name": group["name"], "rows": [_row(row) for row in group["rows"]]}
+            for group in board["groups"]
+        ]
+        feed["swiss"] = [_row(row) for row in board["swiss"]]
+        feed["qualification"] = _qualification(board["qualification"])
     return feed
+
+
+def _row(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "team": _team(row["team"])}
+
+
+def _qualification(found: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Who goes on and why (the engine's words, English, with team names)."""
+    if found is None:
+        return None
+
+    def entry(item: dict[str, Any]) -> dict[str, Any]:
+        kept: dict[str, Any] = {
+            k: item[k] for k in ("seed", "group", "rank", "reason") if k in item
+        }
+        return {**kept, "team": _team(item["team"])}
+
+    return {
+        "qualified": [entry(item) for item in found["qualified"]],
+        "eliminated": [entry(item) for item in found["eliminated"]],
+        "first_round": [
+            {"home": _team(pair["home"]), "away": _team(pair["away"])}
+            for pair in found["first_round"]
+        ],
+    }
 
 
 def _status(board: dict[str, Any]) -> str:
@@ -249,7 +287,12 @@ def _duel(duel: dict[str, Any]) -> dict[str, Any]:
         "counts": None if hidden else dict(duel["votes"]),
         "share": None if hidden else dict(duel["share"]),
         "vote_url": duel.get("vote_url"),
-    }
+        "challenges": [
+            {"number": leg["leg"], "id": leg["id"], "trade": leg["trade"], "title": leg["title"],
+             "status": leg["status"]}
+            for leg in duel["legs"]
+        ],
+    }  # fmt: skip
 
 
 def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
