@@ -4,8 +4,9 @@ vote scripts called one phone at a time, nothing else running.
     .venv/bin/python bench/redis_floor.py [--rates 50,100,400] [--seconds 10]
 
 Prints the Redis process' CPU (from /proc, like the event scenario) for: an idle Redis,
-one PING every 10 ms (one wakeup each), and a phone's page + vote (``voting/page.lua`` +
-``voting/ingest.lua`` through the product's own batcher) at each rate. At event rates a
+one PING every 10 ms (one wakeup each), and a phone's page + vote (``voting/page.lua``, with
+its view counted for the reach figures, + ``voting/ingest.lua`` through the product's own
+batcher) at each rate. At event rates a
 call rarely shares its wakeup with another, so the cost of a wakeup sets the floor.
 """
 
@@ -30,6 +31,7 @@ from vote_bench import make_duel  # noqa: E402  (bench/ is on the path)
 from duels.connection import connect_async  # noqa: E402
 from duels.redis_server import EmbeddedRedis  # noqa: E402
 from duels.settings import Settings  # noqa: E402
+from voting import reach  # noqa: E402
 from voting.ingest import Ballot, VoteIngest, mint_key  # noqa: E402
 from voting.page_reader import PageReader  # noqa: E402
 
@@ -61,7 +63,7 @@ async def phones(url: str, process: psutil.Process, rates: list[int], seconds: f
             network = f"net{n % 6}"
             await reader.load(
                 did, None, None, "", valid_ms=1000, network_key=mint_key(did, network),
-                new_voter=True,
+                new_voter=True, viewer=f"v{rate}-{n}", day=reach.today(),
             )  # fmt: skip
             ballot = Ballot(did, team, f"v{rate}-{n}", network, "ua", f"ip{n % 50}", "ipua")
             await ingest.cast(ballot)

@@ -19,6 +19,11 @@ one hash slot and the store runs unchanged on Redis Cluster.
   places (duels.apprenticeships) |
 | ``mm:c:{c:ID}:trades`` | hash | trade slug -> JSON: the trade's name and the host's plain
   words about it, German and English (duels.trades) |
+| ``mm:c:{c:ID}:clicks`` | hash | clicks on apprenticeship links through ``/go`` (voting.reach),
+  no personal data: ``<day>:place:<company>:<place>``, ``<day>:from:<duel>:<company>`` (clicks
+  on the company's places that came from that duel's page) |
+| ``mm:c:{c:ID}:clicks-seen:<day>`` | set | ``<place>:v:<voter>`` / ``<place>:h:<keyed hash of
+  address and user agent>`` already counted that day; expires after 2 days |
 | ``mm:c:{c:ID}:bracket`` | string | bracket state JSON (``bracket.to_dict``) |
 | ``mm:c:{c:ID}:duels`` | hash | bracket match id -> duel id |
 | ``mm:c:{c:ID}:audit`` | stream | append-only log of host actions |
@@ -65,6 +70,11 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:d:{d:ID}:videos`` | hash | team id -> video JSON; approved ones mirrored to the duel |
 | ``mm:d:{d:ID}:reminder`` | hash | deadline reminder: RQ ``job`` id and the ``deadline`` it
   is for; ``sent:<company>`` = the deadline that company was reminded of |
+| ``mm:d:{d:ID}:reach`` | hash | reach figures of the duel (voting.reach), no personal data:
+  ``<day>:views`` (vote page views), ``<day>:plays:<team>`` / ``<day>:ends:<team>`` (the
+  team's video started / watched to the end); ``<day>`` is "YYYY-MM-DD" in Europe/Berlin |
+| ``mm:d:{d:ID}:reach-seen:<day>`` | set | what each voter was already counted for that day:
+  ``view:<voter>``, ``play:<team>:<voter>``, ``end:<team>:<voter>``; expires after 2 days |
 | ``mm:heartbeat`` | string | last run of the worker heartbeat job |
 | ``mm:tally-sweep-queued`` | string | a tally sweep job is queued; expires |
 | ``mm:login-failures:<hash>`` | string | failed host logins of one address (IPv6: its /64),
@@ -117,7 +127,9 @@ Per-vote personal traces (voter ids, keyed hashes of IP, network, user agent and
 address, code bindings) live only in ``voters``, ``votes``, ``rate:*``, ``pow:used``,
 ``present``, ``subjects``, ``groups``, ``flags``, the quarantine group names,
 ``quarantine:votes``, the ``voter`` of each code and the competition's ``claim-fail:*``,
-``mail-rate:*`` and ``verify-used:*`` keys; ``duels.privacy.purge`` removes them.
+``mail-rate:*`` and ``verify-used:*`` keys, and the reach ``reach-seen:*`` and
+``clicks-seen:*`` sets (which also expire by themselves); ``duels.privacy.purge`` removes
+them.
 """
 
 from __future__ import annotations
@@ -308,6 +320,22 @@ def duel_reminder(did: str) -> str:
     return f"{duel(did)}:reminder"
 
 
+def reach(did: str) -> str:
+    return f"{duel(did)}:reach"
+
+
+def reach_seen(did: str, day: str) -> str:
+    return f"{duel(did)}:reach-seen:{day}"
+
+
+def clicks(cid: str) -> str:
+    return f"{competition(cid)}:clicks"
+
+
+def clicks_seen(cid: str, day: str) -> str:
+    return f"{competition(cid)}:clicks-seen:{day}"
+
+
 def login_failures(client_hash: str) -> str:
     return f"mm:login-failures:{client_hash}"
 
@@ -415,6 +443,14 @@ def rate_pattern(did: str) -> str:
 def fraud_window_pattern(did: str) -> str:
     """Fraud-rule window buckets (``<duel>:window:<n>``) of earlier versions, for purge."""
     return f"{_glob_literal(duel(did))}:window:*"
+
+
+def reach_seen_pattern(did: str) -> str:
+    return f"{_glob_literal(duel(did))}:reach-seen:*"
+
+
+def clicks_seen_pattern(cid: str) -> str:
+    return f"{_glob_literal(competition(cid))}:clicks-seen:*"
 
 
 def claim_failures_pattern(cid: str) -> str:

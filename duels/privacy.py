@@ -5,7 +5,9 @@ cookie) in the duel's ``voters`` set and vote stream, keyed hashes (HMAC with th
 key, never the raw address) of the voter's IP, network and user agent in the vote stream,
 the throttle keys (``rate:*``), the fraud-rule window buckets (``window:*``), spent
 proof-of-work challenges (``pow:used``), the quarantine group names (``<reason>-n-<network
-hash>``) and the per-vote quarantine records (``quarantine:votes``).
+hash>``) and the per-vote quarantine records (``quarantine:votes``); and the reach
+figures' "seen" sets (``reach-seen:<day>``, ``clicks-seen:<day>``: which voter was already
+counted today), whose aggregated counters (``reach``, ``clicks``) stay.
 
 :func:`purge` removes all of that, one atomic script per duel (``privacy.lua``), and keeps
 what the competition's result is made of: official, quarantined and provisional counts,
@@ -109,8 +111,13 @@ def purge(
 
 
 def _purge_competition_keys(client: redis.Redis, cid: str) -> int:
-    """The competition's mail limits and spent verification links (hash tag ``{c:cid}``)."""
-    patterns = (keys.mail_rate_pattern(cid), keys.verify_used_pattern(cid))
+    """The competition's mail limits, spent verification links and the reach figures'
+    "seen" sets of clicks (hash tag ``{c:cid}``); the click counters stay."""
+    patterns = (
+        keys.mail_rate_pattern(cid),
+        keys.verify_used_pattern(cid),
+        keys.clicks_seen_pattern(cid),  # who clicked which place today (reach figures)
+    )
     found = sorted(
         {
             str(key)
@@ -129,7 +136,11 @@ def _purge_duel(client: redis.Redis, did: str) -> list[int]:
     scanned = sorted(
         {
             str(key)
-            for pattern in (keys.rate_pattern(did), keys.fraud_window_pattern(did))
+            for pattern in (
+                keys.rate_pattern(did),
+                keys.fraud_window_pattern(did),
+                keys.reach_seen_pattern(did),  # who was counted as a view / play today
+            )
             for key in client.scan_iter(match=pattern, count=SCAN_COUNT)
         }
     )

@@ -25,6 +25,7 @@ SCENES = (
     "reveal",
     "winner",
     "bracket",
+    "standings",
     "leaderboard",
     "champion",
 )

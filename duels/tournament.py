@@ -361,7 +361,8 @@ def undo(client: redis.Redis, cid: str, *, reason: str, actor: str = "host") -> 
         kept = {match.id for match in previous.matches}
         duels = store.duels_of_competition(client, cid)
         dropped = [duel for duel in duels if duel.match not in kept]
-        if any(d.status != "pending" or client.exists(keys.votes(d.id)) for d in dropped):
+        started = [d for d in dropped if d.away]  # a bye is decided when it is drawn
+        if any(d.status != "pending" or client.exists(keys.votes(d.id)) for d in started):
             raise Conflict(
                 "Voting of the next round has started; it cannot be undone.", code="round_started"
             )

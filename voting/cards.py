@@ -22,7 +22,7 @@ Variant = Literal["story", "post"]
 SIZES: dict[str, tuple[int, int]] = {"story": (1080, 1920), "post": (1200, 630)}
 FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 # Bumped when the drawing changes, so cached cards of the old look are not served again.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 
 BACKGROUND = (20, 33, 61)
 ACCENT = (252, 163, 17)
@@ -48,6 +48,7 @@ class CardInputs:
     url_label: str = ""  # the vote URL without its scheme, under the QR code
     primary: str = ""  # the competition's brand colour (#rrggbb): the card's background
     logo: str = ""  # path of the competition's logo (a cleaned PNG; its name is unique)
+    places_label: str = ""  # "Ausbildungsplätze: <host>/c/<cid>/ausbildung" (#19), or ""
 
     def content_hash(self) -> str:
         data = orjson.dumps({"v": LAYOUT_VERSION, **asdict(self)}, option=orjson.OPT_SORT_KEYS)
@@ -172,7 +173,8 @@ def _draw(inputs: CardInputs, path: Path, scale: float) -> tuple[Image.Image, in
         (inputs.versus, 52, 1, MUTED, 10),
         (inputs.away, 96, 2, TEXT, 30),
         (inputs.score, 120, 1, ACCENT, 20),
-        (inputs.trade, 52, 2, MUTED, 0),
+        (inputs.trade, 52, 2, MUTED, 24 if inputs.places_label else 0),
+        (inputs.places_label, 36, 2, ACCENT, 0),
     ):
         column.text(
             text, size=max(12, int(base * size)), max_lines=lines, color=color, gap=int(space * gap)

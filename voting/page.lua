@@ -1,14 +1,28 @@
 -- The vote page's reads (and, for a phone without a voter cookie yet, the count of new
 -- voters its network minted) in one step. All keys share the duel's hash tag.
 -- KEYS: 1 duel hash, 2 voters set, 3 provisional hash, 4 present hash, 5 subjects set,
---       6 rate:mint (new voters of the network this minute)
+--       6 rate:mint (new voters of the network this minute),
+--       7 reach hash, 8 reach "seen" set of the day (optional: the view is counted only
+--       when both are given, voting/reach.py)
 -- ARGV: 1 voter id ("" for a new voter), 2 admission subject ("" none), 3 "1": count a new
---       voter, 4 the competition of the admission pass (a subject counts only there)
+--       voter, 4 the competition of the admission pass (a subject counts only there),
+--       5 the voter whose view counts ("" none: a bot), 6 the day "YYYY-MM-DD",
+--       7 seconds the "seen" set lives
 -- Returns {} for an unknown duel, else {duel fields, voted 0/1, provisional counts,
--- presence mark or nil, subject voted 0/1, new voters of the network this minute}
--- (hashes as flat field/value lists; the last decides the proof-of-work asked).
+-- presence mark or nil, subject voted 0/1, new voters of the network this minute,
+-- view counted 0/1} (hashes as flat field/value lists; the sixth decides the
+-- proof-of-work asked).
 local duel = redis.call('HGETALL', KEYS[1])
 if #duel == 0 then return {} end
+local viewed = 0
+if KEYS[8] and ARGV[5] and ARGV[5] ~= '' then
+  -- A view of the page, once per voter and day (the counter stays, the set expires).
+  viewed = redis.call('SADD', KEYS[8], 'view:' .. ARGV[5])
+  if viewed == 1 then
+    redis.call('HINCRBY', KEYS[7], ARGV[6] .. ':views', 1)
+    redis.call('EXPIRE', KEYS[8], tonumber(ARGV[7]))
+  end
+end
 local voted, mark, subject_voted = 0, false, 0
 if ARGV[1] ~= '' then
   voted = redis.call('SISMEMBER', KEYS[2], ARGV[1])
@@ -24,4 +38,4 @@ if ARGV[3] == '1' then
 else
   minted = tonumber(redis.call('GET', KEYS[6])) or 0
 end
-return {duel, voted, redis.call('HGETALL', KEYS[3]), mark, subject_voted, minted}
+return {duel, voted, redis.call('HGETALL', KEYS[3]), mark, subject_voted, minted, viewed}

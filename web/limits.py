@@ -24,6 +24,7 @@ import redis.exceptions
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from duels import store
 from web.host_session import SESSION_COOKIE, is_logged_in
 
 _STREAMED = re.compile(r"^/(?:api/duels/[^/]+/videos|company/[^/]+/upload/[^/]+)$")
@@ -32,6 +33,9 @@ _STREAMED = re.compile(r"^/(?:api/duels/[^/]+/videos|company/[^/]+/upload/[^/]+)
 # a byte is read; a forged or missing cookie gets the normal limit).
 _IMAGES = re.compile(r"^/host/[co]/[^/]+/branding/(?:logo|sponsors)$")
 _SESSION = re.compile(rb"(?:^|;)\s*" + SESSION_COOKIE.encode() + rb"=[^;\s]")
+# A company's logo in its portal (web/routes/portal_profile.py): the same room, for a valid
+# invite token only (looked up before a byte is read).
+_COMPANY_LOGO = re.compile(r"^/company/([^/]+)/profile/logo$")
 IMAGE_BODY_BYTES = 2 * 1024 * 1024 + 64 * 1024
 _WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -64,6 +68,10 @@ class BodyLimits:
             with contextlib.suppress(redis.exceptions.RedisError):
                 live = await anyio.to_thread.run_sync(is_logged_in, Request(scope))
                 limit = IMAGE_BODY_BYTES if live else limit
+        elif (logo := _COMPANY_LOGO.match(scope["path"])) is not None:
+            with contextlib.suppress(redis.exceptions.RedisError):
+                known = await anyio.to_thread.run_sync(_company_known, scope, logo[1])
+                limit = IMAGE_BODY_BYTES if known else limit
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await refuse(send, 413, "too_large", "The request body is too large.")
@@ -112,6 +120,10 @@ class BodyLimits:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+def _company_known(scope: Scope, token: str) -> bool:
+    return store.company_for_token(scope["app"].state.store, token) is not None
 
 
 class _TooLarge(Exception):

@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from voting import qr, share
 from voting.page import DuelView
+from web import places
 from web.i18n import pick_language, translator
 
 
@@ -42,7 +43,12 @@ def duel_context(request: Request, duel: DuelView) -> dict[str, Any]:
         lang=lang,
         videos=videos,
     )
-    return {"preview": preview, "share_url": qr.vote_url(public_url, duel.id), "share_title": title}
+    return {
+        "preview": _with_places(preview, t, public_url, duel.competition),
+        "share_url": qr.vote_url(public_url, duel.id),
+        "share_title": title,
+        "places_link": places_link(public_url, duel.competition),
+    }
 
 
 def live_context(request: Request, board: dict[str, Any]) -> dict[str, Any]:
@@ -61,4 +67,24 @@ def live_context(request: Request, board: dict[str, Any]) -> dict[str, Any]:
         lang=lang,
     )
     url = f"{public_url.rstrip('/')}/live/{cid}"
-    return {"preview": preview, "share_url": url, "share_title": title}
+    return {
+        "preview": _with_places(preview, t, public_url, cid),
+        "share_url": url,
+        "share_title": title,
+        "places_link": places_link(public_url, cid),
+    }
+
+
+def places_link(public_url: str, cid: str) -> dict[str, str]:
+    """The short link to the competition's "Ausbildungsplätze" page (#19): ``url`` (path)
+    and ``label`` (host and path, as people read it off a screen)."""
+    return {"url": f"/c/{cid}/ausbildung", "label": places.short_link(public_url, cid)}
+
+
+def _with_places(preview: dict[str, Any], t: Any, public_url: str, cid: str) -> dict[str, Any]:
+    """The preview's description ends with the short link to the places page."""
+    if not cid:
+        return preview
+    label = t("places.short_link", link=places.short_link(public_url, cid))
+    description = preview.get("description") or ""
+    return {**preview, "description": f"{description} · {label}" if description else label}

@@ -48,11 +48,19 @@ def framed_headers(sources: bytes) -> list[tuple[bytes, bytes]]:
     return [(b"content-security-policy", policy), *kept]
 
 
+_REFERRER = b"referrer-policy"
+_WITHOUT_REFERRER = [header for header in SECURITY_HEADERS if header[0] != _REFERRER]
+
+
 def _secured(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    own_referrer = False
     for index, (name, value) in enumerate(headers):
         if name == FRAME_ANCESTORS:
             return [*headers[:index], *headers[index + 1 :], *framed_headers(value)]
-    return [*headers, *SECURITY_HEADERS]
+        own_referrer = own_referrer or name == _REFERRER
+    # A response that sets its own, stricter Referrer-Policy keeps it alone (the /go
+    # redirect to a company's site: no-referrer); two headers would let the last one win.
+    return [*headers, *(_WITHOUT_REFERRER if own_referrer else SECURITY_HEADERS)]
 
 
 class SecurityHeaders:

@@ -73,7 +73,7 @@ def test_bad_requests_get_stable_codes(host: Host) -> None:
     member = {**team, "company_id": teams[0]["company_id"], "members": ["Lena Müller 2"]}
     assert error(f"/api/competitions/{cid}/teams", member, 422) == "invalid_member"
     assert error(f"/api/competitions/{cid}/bracket", {}, 422) == "too_few_teams"
-    assert error(f"/api/competitions/{cid}/bracket", {"format": "swiss"}, 422) == "invalid"
+    assert error(f"/api/competitions/{cid}/bracket", {"format": "ladder"}, 422) == "invalid"
     assert error(f"/api/competitions/{other}/advance", {}, 409) == "not_drawn"
     host.post(f"/api/competitions/{other}/bracket", {}, 201)
     assert error(f"/api/competitions/{other}/bracket", {}, 409) == "already_drawn"

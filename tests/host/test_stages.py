@@ -283,3 +283,20 @@ def test_the_public_feed_carries_the_tables_and_the_qualification(
     assert all(entry["reason"] and "reason_code" not in entry for entry in qualified)
     duel = feed["rounds"][0]["duels"][0]
     assert [leg["number"] for leg in duel["challenges"]] == [1, 2]
+
+
+def test_undo_returns_from_a_knockout_that_opened_with_byes(
+    host: Host, redis_client: redis.Redis
+) -> None:
+    cid, _ = host.competition(9)
+    host.post(f"/api/competitions/{cid}/bracket", {"format": "groups", "groups": 3, "seed": 1}, 201)
+    view = play_stage(host, redis_client, cid, random.Random(3))
+    knockout = host.post(f"/api/competitions/{cid}/stage/finish", {"round": view["round"]})
+    first = [d for r in knockout["rounds"] if r["number"] == knockout["round"] for d in r["duels"]]
+    assert sum(d["away"] is None for d in first) == 2  # six teams in a bracket of eight
+    undone = host.post(f"/api/competitions/{cid}/undo", {"reason": "redraw"})
+    assert undone["round"] == view["round"] and undone["stage"]["over"]
+    redrawn = host.post(f"/api/competitions/{cid}/stage/finish")
+    assert [d["match"] for r in redrawn["rounds"] for d in r["duels"]] == [
+        d["match"] for r in knockout["rounds"] for d in r["duels"]
+    ]

@@ -35,12 +35,14 @@ from web.app import create_app
 # login and the account links that work without a session, read models, assets.
 PUBLIC = re.compile(
     r"^(GET|HEAD|POST) (/openapi\.json|/docs|/healthz|/metrics|/"
-    r"|/api/duels/\{did\}(/votes|/challenge)?|/api/duels/\{did\}/videos"
+    r"|/api/duels/\{did\}(/votes|/challenge|/reach)?|/api/duels/\{did\}/videos|/go/.*"
     r"|/api/competitions/\{cid\}(/bracket|/events|/leaderboard|/feed)?"
     r"|/vote/.*|/verify/.*|/code.*|/live/.*|/qr/.*|/poster/.*|/cards/.*|/screen/.*|/stage/.*"
-    r"|/company/.*|/media/.*|/brand/.*|/o/.*|/embed/.*"
+    r"|/company/.*|/media/.*|/brand/.*|/o/.*|/embed/.*|/c/.*|/berufe/.*"
+    r"|/api/competitions/\{cid\}/places"
     r"|/host/login|/host/logout|/host/logout-everywhere"
     r"|/host/password-reset.*|/host/invitation/.*)$"
+    r"|^(GET|PUT|POST|DELETE) /api/portal/.*$"  # the company's own invite token (#19)
 )
 SIGNED_IN = "signed in"
 VERBS = ("verdict", "action")

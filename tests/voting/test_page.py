@@ -197,8 +197,11 @@ def test_a_phone_s_page_costs_one_redis_step_and_counts_a_new_voter_once(
     client.cookies.clear()
     redis_client.config_resetstat()
     _open_page(client, duel["id"])  # a second phone of the same network
-    # The script's own commands are counted too: the duel, the counts, the new voter.
-    assert _commands(redis_client) == {"evalsha": 1, "hgetall": 2, "incr": 1, "expire": 1}
+    # The script's own commands are counted too: the duel, the counts, the new voter, and
+    # the view for the reach figures (voting/reach.py: once per voter and day).
+    assert _commands(redis_client) == {
+        "evalsha": 1, "hgetall": 2, "incr": 1, "expire": 2, "sadd": 1, "hincrby": 1
+    }  # fmt: skip
     assert redis_client.get(minted[0]) == "2"
     redis_client.config_resetstat()
     _open_page(client, duel["id"])  # the second phone again: not a new voter
@@ -208,6 +211,7 @@ def test_a_phone_s_page_costs_one_redis_step_and_counts_a_new_voter_once(
         "sismember": 1,
         "hget": 1,
         "get": 1,
+        "sadd": 1,  # the view: already counted today
     }
     assert redis_client.get(minted[0]) == "2"
 

@@ -16,8 +16,8 @@ from starlette.responses import RedirectResponse, Response
 from duels import brand_images, branding, errors, keys, videos
 from duels.settings import Settings
 from voting import cards, share
-from web import caching
-from web.i18n import LANGUAGES, translator
+from web import caching, places
+from web.i18n import LANGUAGES, Translator, translator
 
 router = APIRouter()
 
@@ -39,6 +39,7 @@ def card_file(request: Request, did: str, variant: cards.Variant) -> tuple[Path,
     t = translator(lang)
     inputs = share.card_inputs(request.app.state.store, did, variant, settings.public_url, t)
     inputs = _branded(request, inputs, did)
+    inputs = _with_places(request, inputs, did, t)
     digest = inputs.content_hash()
     folder = settings.data_dir / "cards" / did
     if lang != settings.default_language:
@@ -95,6 +96,18 @@ def _branded(request: Request, inputs: cards.CardInputs, did: str) -> cards.Card
     folder = videos.media_dir(request.app.state.settings)
     logo = brand_images.path_of(folder, brand.logo) if brand.logo else None
     return replace(inputs, primary=brand.primary, logo=str(logo) if logo else "")
+
+
+def _with_places(
+    request: Request, inputs: cards.CardInputs, did: str, t: Translator
+) -> cards.CardInputs:
+    """The short link to the competition's places page, while it lists open places (#19)."""
+    client = request.app.state.store
+    cid = client.hget(keys.duel(did), "competition")
+    if not cid or not places.snapshot(client, str(cid)).places:
+        return inputs
+    link = places.short_link(request.app.state.settings.public_url, str(cid))
+    return replace(inputs, places_label=t("places.short_link", link=link))
 
 
 def hashed_card_path(request: Request, did: str, variant: cards.Variant) -> str:

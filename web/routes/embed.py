@@ -1,6 +1,7 @@
 """The live board for other websites' iframes: ``/embed/{cid}`` (bracket and leaderboard,
-compact) and ``/embed/{cid}?view=duel&duel=<did>`` (one duel, its vote button opening
-the vote page in a new tab: nobody votes inside a frame).
+compact), ``/embed/{cid}?view=standings`` (a competition in stages: its group tables or
+Swiss standings, who goes on) and ``/embed/{cid}?view=duel&duel=<did>`` (one duel, its
+vote button opening the vote page in a new tab: nobody votes inside a frame).
 
 The page is the live board's (live.js, event_stream.js; the fragment
 ``/embed/{cid}/board`` for its refetches) without the site's header and footer. Only
@@ -66,6 +67,8 @@ def _load(
     context: dict[str, Any] = {"board": board, "view": "board", "duel": None}
     if view == "duel":
         context.update(view="duel", duel=_duel_of(board, did))
+    elif view == "standings":  # group tables or Swiss standings (web/stage_board.py)
+        context["view"] = "standings"
     query = {"view": context["view"], **({"duel": did} if context["duel"] else {})}
     context["fragment"] = f"/embed/{cid}/board?{urlencode(query)}"
     origins = embedding.allowed_origins(client, cid) if with_origins else []

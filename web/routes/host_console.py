@@ -26,7 +26,7 @@ from duels import (
 )
 from duels import admission as admission_modes
 from voting import evidence
-from web import host_session
+from web import host_session, stage_console
 from web.csv_export import csv_download
 from web.deps import Configurer, Moderator, Person, Reader, Runner
 from web.responses import JSONResponse
@@ -180,12 +180,13 @@ def competition_page(request: Request, cid: str, by: Reader) -> HTMLResponse:
     issued = host_session.take_once(request, cid)
     view = views.bracket_view(client, cid)
     duels = [d for r in view["rounds"] for d in r["duels"]]
-    counts = _counts(client, [d["id"] for d in duels if d["id"]])
+    legs = [{**d, "id": leg["id"]} for d in duels for leg in d["legs"]]  # best-of-N: each own
+    counts = _counts(client, [d["id"] for d in legs if d["id"]])
     submitted = {
         d["id"]: {
             team: video.public() for team, video in videos.videos_of_duel(client, d["id"]).items()
         }
-        for d in duels
+        for d in legs
         if d["id"] and d["away"] and d["round"] == view["round"]
     }
     return _page(
@@ -203,6 +204,8 @@ def competition_page(request: Request, cid: str, by: Reader) -> HTMLResponse:
             "screens": screens.list_screens(client, cid),
             "code_summary": codes.summary(client, cid),
             "can": access.permissions(client, by, cid),
+            "stage_card": stage_console.stage_card(view),
+            "duel_rounds": stage_console.duel_rounds(client, view),
         },
     )
 
@@ -271,15 +274,24 @@ def draw(
     seed: Annotated[str, Form()] = "", order: Annotated[str, Form()] = "",
     team: Annotated[list[str] | None, Form()] = None,
     place: Annotated[list[str] | None, Form()] = None,
+    groups: OptionalField = "", advance: OptionalField = "", best_placed: OptionalField = "",
+    swiss_rounds: OptionalField = "", swiss_advance: OptionalField = "",
+    best_of: OptionalField = "", third_place: OptionalField = "",
 ) -> Response:  # fmt: skip
     def action() -> None:
         if seed.strip() and not seed.strip().isdigit():
             raise errors.Invalid("The seed is a whole number.", code="invalid_seed")
         named = manual_order(team or [], place or []) if seeding == "manual" else None
+        options = stage_console.draw_options(
+            format, groups=groups, advance=advance, best_placed=best_placed,
+            swiss_rounds=swiss_rounds, swiss_advance=swiss_advance, best_of=best_of,
+            third_place=third_place,
+        )  # fmt: skip
         tournament.draw(
             request.app.state.store, cid, format=format, seeding=seeding,
             seed=int(seed) if seed.strip() else None,
             order=[o.strip() for o in order.split(",") if o.strip()] or named, actor=by.actor,
+            **options,
         )  # fmt: skip
 
     return _act(request, csrf, f"/host/c/{cid}", action, "drawn")
@@ -394,6 +406,8 @@ def advance_page(request: Request, cid: str, by: Runner) -> Response:
     except errors.DomainError as exc:
         return RedirectResponse(f"/host/c/{cid}?error={quote(exc.code)}", 303)
     view = views.bracket_view(client, cid)
+    if (view.get("stage") or {}).get("over"):  # the stage card finishes it instead
+        return RedirectResponse(f"/host/c/{cid}?error=stage_finished#stage", 303)
     by_match = {d["match"]: d for r in view["rounds"] for d in r["duels"]}
     settings = request.app.state.settings
     at_risk = evidence.duels_at_risk(client, settings, [by_match[m]["id"] for m in decisions])

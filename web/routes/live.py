@@ -19,8 +19,8 @@ from starlette.responses import HTMLResponse, Response
 
 from bracket.placing import company_places
 from duels import errors, keys, store, tournament, views
-from duels.records import counts_public
-from web import branding, link_preview
+from duels.records import Duel, counts_public
+from web import branding, link_preview, stage_board
 from web.event_stream import EventStream
 from web.routes.live_videos import duel_videos_page
 from web.sse_frames import valid_event_id
@@ -130,18 +130,50 @@ def live_board(client: redis.Redis, cid: str, public_url: str) -> dict[str, Any]
             official, provisional = tallies.get(duel["id"] or "", ({}, {}))
             show = record.show_results if record else True
             _add_votes(duel, official, provisional, show)
+            if len(duel["legs"]) > 1:
+                _sum_challenges(duel, records, tallies)
             duel["labelled_stage"] = duel["stage"] if duel["stage"] in LABELLED_STAGES else ""
+            voting_legs = stage_board.decorate_duel(duel, records, public_url)
             if duel["status"] == "voting" and duel["id"]:
                 duel["vote_url"] = f"{public_url}/vote/{duel['id']}"
                 # Venue duels are voted through the stage screen's rotating code only.
                 duel["venue"] = record is not None and record.admission == "venue"
                 running.append(duel)
+            elif voting_legs:  # a later challenge of a best-of-N duel is open
+                running.append(duel)
     view["running"] = running
+    stage_board.decorate(view)
     state = tournament.load_bracket(client, cid)
     places = company_places(state) if state else {}
     view["leaderboard"] = _leaderboard(store.list_companies(client, cid), view["rounds"], places)
     view["last_event_id"] = latest[0][0] if latest else "0-0"
     return view
+
+
+def _sum_challenges(
+    duel: dict[str, Any],
+    records: dict[str, Duel],
+    tallies: dict[str, tuple[dict[str, str], dict[str, str]]],
+) -> None:
+    """A best-of-N duel's card counts the votes of all its challenges; each challenge
+    keeps its own counts, hidden as its own results mode says."""
+    home, away, hidden = 0, 0, False
+    for leg in duel["legs"]:
+        record = records.get(leg["id"] or "")
+        official, provisional = tallies.get(leg["id"] or "", ({}, {}))
+        counted = {"status": leg["status"], "home": duel["home"], "away": duel["away"]}
+        _add_votes(counted, official, provisional, record.show_results if record else True)
+        leg["votes"], leg["counts_hidden"] = counted["votes"], counted["counts_hidden"]
+        home, away = home + counted["votes"]["home"], away + counted["votes"]["away"]
+        hidden = hidden or counted["counts_hidden"]
+    total = home + away
+    home_share = round(100 * home / total) if total else 0
+    duel["counts_hidden"] = hidden
+    duel["votes"] = {"home": 0, "away": 0} if hidden else {"home": home, "away": away}
+    duel["share"] = {"home": home_share, "away": 100 - home_share if total else 0}
+    if hidden:
+        duel["share"] = {"home": 0, "away": 0}
+    duel["bar"] = {side: 5 * round(duel["share"][side] / 5) for side in ("home", "away")}
 
 
 def _add_votes(

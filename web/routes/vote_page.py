@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from duels import errors, keys
 from duels.records import counts_public
+from voting import reach
 from voting.admission import ADMISSION_COOKIE, PRESENCE_PARAM
 from voting.ingest import VoteIngest, difficulty_for, mint_key, record_new_voter
 from voting.page import DuelView, load_duel, mark_present
@@ -17,6 +18,7 @@ from voting.page_reader import PageReader
 from voting.tokens import VOTER_COOKIE, new_voter_id
 from web import branding, link_preview, metrics, vote_result
 from web.audience import client_ip, form_text, read_audience_form, set_voter_cookie
+from web.routes.places import cards_context
 from web.routes.vote import MAX_TEAM_ID_CHARS, _ballot, _invalid_body, cast, ingest_for
 from web.templating import render
 
@@ -91,7 +93,10 @@ async def _render_page(
     new_voter = voter_id is None
     admitted = ingest.admission.read_pass(request.cookies.get(ADMISSION_COOKIE))
     network_hash, _ = ingest.secrets.client_hashes(client_ip(request))
-    # One round trip: the duel, this voter's state, and a new voter counted for its network.
+    # A phone without a cookie gets its voter id now: its view counts under it.
+    page_voter = voter_id or new_voter_id()
+    # One round trip: the duel, this voter's state, a new voter counted for its network,
+    # and the view counted for the reach figures (once per voter and day, bots not).
     loaded = await _page_reader(request).load(
         did,
         voter_id,
@@ -100,14 +105,15 @@ async def _render_page(
         valid_ms=ingest.settings.presence_valid_seconds * 1000,
         network_key=mint_key(did, network_hash),
         new_voter=new_voter,
+        viewer=reach.viewer(page_voter, request.headers.get("user-agent", "")),
+        day=reach.today(),
     )
     if loaded is None:
         response = render(request, "vote.html", {"duel": None}, status_code=404)
         response.headers["Cache-Control"] = "no-store"
         return response
     duel, voter, minted = loaded
-    if voter_id is None:
-        voter_id = new_voter_id()
+    voter_id = page_voter
     if admitted is not None and admitted.competition != duel.competition:
         admitted = None
     if status is None:
@@ -137,6 +143,7 @@ async def _render_page(
     # Not even in the page's hidden elements while the host hides the results.
     counts = voter.counts if counts_public(duel.status, duel.show_results) else {}
     total = sum(counts.get(side.team_id, 0) for side in duel.sides)
+    outcome = None if is_open else await _outcome(request, duel)
     context = {
         "duel": duel,
         "mode": mode,
@@ -148,12 +155,16 @@ async def _render_page(
         "show_counts": duel.show_results and not ended and (voter.voted or status == "counted"),
         "counts": counts,
         "total": total,
-        "outcome": None if is_open else await _outcome(request, duel),
+        "outcome": outcome,
         # Solved by vote.js while the phone shows the videos: the vote needs no extra trip.
         "challenge": _challenge(ingest, duel, minted) if is_open and admitted_here else "",
         "brand": await branding.context_async(request, duel.competition),
         **link_preview.duel_context(request, duel),
     }
+    # "Ausbildung bei <Firma>" (#19) once this phone has voted or the duel has ended: the
+    # page before the vote reads nothing more than its one round trip.
+    if voter.voted or status == "counted" or (outcome is not None and outcome.ended):
+        context.update(await _apprentice(request, duel))
     response = render(request, "vote.html", context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     if new_voter:
@@ -176,6 +187,11 @@ async def _outcome(request: Request, duel: DuelView) -> vote_result.Outcome:
     return await run_in_threadpool(vote_result.outcome, request.app.state.store, duel.id, names)
 
 
+async def _apprentice(request: Request, duel: DuelView) -> dict[str, object]:
+    teams = [side.team_id for side in duel.sides]
+    return await cards_context(request, duel.competition, duel.id, teams, duel.trade)
+
+
 @router.get("/vote/{did}/result", include_in_schema=False)
 async def result_fragment(did: str, request: Request) -> HTMLResponse:
     """The page's result box alone, for ``vote_result.js`` to swap in when the host
@@ -183,7 +199,10 @@ async def result_fragment(did: str, request: Request) -> HTMLResponse:
     duel = await load_duel(request.app.state.redis, did)
     if duel is None:
         raise errors.NotFound(f"Unknown duel {did!r}.", code="unknown_duel")
-    context = {"duel": duel, "outcome": await _outcome(request, duel)}
+    outcome = await _outcome(request, duel)
+    context = {"duel": duel, "outcome": outcome}
+    if outcome.ended:
+        context.update(await _apprentice(request, duel))
     response = render(request, "_vote_result.html", context)
     response.headers["Cache-Control"] = "no-store"
     return response

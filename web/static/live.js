@@ -47,6 +47,11 @@
       return;
     }
     var cards = root.querySelectorAll('[data-duel="' + selectorValue(String(event.duel)) + '"]');
+    if (!cards.length && root.querySelector('[data-legs~="' + selectorValue(String(event.duel)) + '"]')) {
+      // A challenge of a best-of-N duel: the card sums all challenges, the server adds up.
+      scheduleRefresh();
+      return;
+    }
     Array.prototype.forEach.call(cards, function (card) {
       var counts = countsFor(card, event);
       if (!counts || card.classList.contains("counts-hidden")) {

@@ -1,5 +1,5 @@
 /* Keyboard shortcuts of the show remote (host/show.html, and /stage/<cid> opened by a
- * host): 1-8 pick a scene, R reveals the chosen duel, N picks the next duel and
+ * host): 1-9 pick a scene, R reveals the chosen duel, N picks the next duel and
  * introduces it, F toggles full screen. On the stage page the remote form is hidden and
  * sent with fetch, so the page stays; the event stream then brings the new scene. */
 (function () {
@@ -68,7 +68,7 @@
       return;
     }
     var key = event.key.toLowerCase();
-    if (/^[1-8]$/.test(key)) {
+    if (/^[1-9]$/.test(key)) {
       press('button[data-key="' + key + '"]');
     } else if (key === "r") {
       press('button[data-scene="reveal"]');
