@@ -11,6 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
@@ -50,3 +51,18 @@ def cached_file(
         stat_result=stat,
         headers={"ETag": etag, "Cache-Control": cache_control},
     )
+
+
+def json_for_everyone(
+    request: Request, data: object, cache_control: str, headers: dict[str, str]
+) -> Response:
+    """``data`` as JSON with a strong ETag over the body (304 when the client has it) and
+    ``headers`` on both answers: for feeds that are the same for every caller."""
+    body = orjson.dumps(data)
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    if matches(request, etag):
+        response = not_modified(etag, cache_control)
+        response.headers.update(headers)
+        return response
+    kept = {"ETag": etag, "Cache-Control": cache_control, **headers}
+    return Response(body, media_type="application/json", headers=kept)

@@ -12,10 +12,8 @@ cache may keep it.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-import orjson
 import redis
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -173,14 +171,7 @@ async def get_feed(cid: str, request: Request) -> Response:
         response = domain_error_response(refused)
         response.headers.update(CORS)  # the embedding site may read why, too
         return response
-    body = orjson.dumps(feed)
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-    if caching.matches(request, etag):
-        response = caching.not_modified(etag, CACHE_CONTROL)
-        response.headers.update(CORS)
-        return response
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, **CORS}
-    return Response(body, media_type="application/json", headers=headers)
+    return caching.json_for_everyone(request, feed, CACHE_CONTROL, CORS)
 
 
 # The read model ------------------------------------------------------------------------

@@ -18,15 +18,13 @@ from web.routes.host_console import _act, _page
 from web.routes.portal_profile import (
     PLACE_ERRORS,
     PROFILE_ERRORS,
-    PlaceChange,
-    PlaceIn,
-    ProfileIn,
-    changes,
+    PlaceForm,
     parse_count,
     place_public,
     profile_public,
     trade_names,
 )
+from web.routes.portal_profile_api import PlaceChange, PlaceIn, ProfileIn, changes
 
 router = APIRouter()
 FormText = Annotated[str, Form()]
@@ -100,18 +98,13 @@ def console_add_place(
     company_id: str,
     csrf: CSRF,
     by: Configurer,
-    trade: FormText = "",
-    starts: FormText = "",
-    apply_url: FormText = "",
-    apply_email: FormText = "",
-    count: FormText = "1",
+    place: PlaceForm,
 ) -> Response:
     client = request.app.state.store
     return _act(
         request, csrf, _back(cid, f"company-{company_id}"),
         lambda: apprenticeships.add_place(
-            client, cid, company_id, trade=trade, starts=starts, apply_url=apply_url,
-            apply_email=apply_email, count=parse_count(count), actor=by.actor,
+            client, cid, company_id, **place.values(), actor=by.actor
         ),
         "place_added",
     )  # fmt: skip
@@ -127,18 +120,13 @@ def console_save_place(
     place_id: str,
     csrf: CSRF,
     by: Configurer,
-    trade: FormText = "",
-    starts: FormText = "",
-    apply_url: FormText = "",
-    apply_email: FormText = "",
-    count: FormText = "1",
+    place: PlaceForm,
 ) -> Response:
     client = request.app.state.store
     return _act(
         request, csrf, _back(cid, f"company-{company_id}"),
         lambda: apprenticeships.update_place(
-            client, cid, company_id, place_id, by.actor, trade=trade, starts=starts,
-            apply_url=apply_url, apply_email=apply_email, count=parse_count(count),
+            client, cid, company_id, place_id, by.actor, **place.values()
         ),
         "place_saved",
     )  # fmt: skip

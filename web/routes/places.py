@@ -7,12 +7,10 @@ router); these pages only link to it. Read models: ``web/places.py``.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import orjson
 import redis
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -206,14 +204,7 @@ async def get_places(cid: str, request: Request) -> Response:
         response = domain_error_response(refused)
         response.headers.update(CORS)
         return response
-    body = orjson.dumps(data)
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-    if caching.matches(request, etag):
-        response = caching.not_modified(etag, PLACES_CACHE)
-        response.headers.update(CORS)
-        return response
-    headers = {"ETag": etag, "Cache-Control": PLACES_CACHE, **CORS}
-    return Response(body, media_type="application/json", headers=headers)
+    return caching.json_for_everyone(request, data, PLACES_CACHE, CORS)
 
 
 def _feed(client: redis.Redis, cid: str, public_url: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Companies' profiles and open apprenticeship places (#19): the portal's "Unser Profil /
-Ausbildungsplätze" section (``_portal_profile.html``, included from ``portal.html``), the
-company's JSON API under ``/api/portal/...`` and the public logo.
+Ausbildungsplätze" section (``_portal_profile.html``, included from ``portal.html``) and
+the public logo; the company's JSON API is ``portal_profile_api``.
 
 A company is known by its invite token only (the portal URL, or ``Authorization: Bearer``
 for the API); the company id never comes from a form or a body, so a company can change
@@ -10,12 +10,12 @@ its own profile and places only. The domain (``duels.apprenticeships``) checks e
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 import redis
-from fastapi import APIRouter, File, Form, Request, UploadFile
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from duels import apprenticeships, brand_images, errors, store, videos
@@ -23,7 +23,6 @@ from duels.apprenticeships import Place, Profile
 from duels.records import Company
 from web import caching
 from web.routes.portal import csrf_token
-from web.security import bearer_token
 from web.templating import environment, render
 
 router = APIRouter()
@@ -113,6 +112,40 @@ def parse_count(value: Any) -> int:
     return count
 
 
+@dataclass(frozen=True, slots=True)
+class PlaceFields:
+    """A place's form fields as typed; `values()` checks the count when the action runs,
+    so a bad number comes back as the form's message like every other field's."""
+
+    trade: str
+    starts: str
+    apply_url: str
+    apply_email: str
+    count: str
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "trade": self.trade,
+            "starts": self.starts,
+            "apply_url": self.apply_url,
+            "apply_email": self.apply_email,
+            "count": parse_count(self.count),
+        }
+
+
+def place_fields(
+    trade: Annotated[str, Form()] = "",
+    starts: Annotated[str, Form()] = "",
+    apply_url: Annotated[str, Form()] = "",
+    apply_email: Annotated[str, Form()] = "",
+    count: Annotated[str, Form()] = "1",
+) -> PlaceFields:
+    return PlaceFields(trade, starts, apply_url, apply_email, count)
+
+
+PlaceForm = Annotated[PlaceFields, Depends(place_fields)]
+
+
 def portal_profile_panel(request: Request, company: Company) -> dict[str, Any]:
     """The portal section's data; ``_portal_profile.html`` asks for it."""
     client = request.app.state.store
@@ -198,7 +231,7 @@ def portal_save_profile(
     def action(company: Company) -> None:
         apprenticeships.update_profile(
             client, company.competition, company.id, about=about, location=location,
-            website=website, actor=_actor(company),
+            website=website, actor=actor_of(company),
         )  # fmt: skip
 
     return _portal_act(request, token, csrf, action, "profile_saved")
@@ -217,7 +250,7 @@ def portal_logo(
     def action(company: Company) -> None:
         folder = videos.media_dir(request.app.state.settings)
         apprenticeships.set_logo(
-            client, company.competition, company.id, folder, data, actor=_actor(company)
+            client, company.competition, company.id, folder, data, actor=actor_of(company)
         )
 
     return _portal_act(request, token, csrf, action, "logo_saved")
@@ -227,21 +260,15 @@ def portal_logo(
 def portal_add_place(
     token: str,
     request: Request,
+    place: PlaceForm,
     csrf: Annotated[str, Form()] = "",
-    trade: Annotated[str, Form()] = "",
-    starts: Annotated[str, Form()] = "",
-    apply_url: Annotated[str, Form()] = "",
-    apply_email: Annotated[str, Form()] = "",
-    count: Annotated[str, Form()] = "1",
 ) -> Response:
     client = request.app.state.store
 
     def action(company: Company) -> None:
         apprenticeships.add_place(
-            client, company.competition, company.id, trade=trade, starts=starts,
-            apply_url=apply_url, apply_email=apply_email, count=parse_count(count),
-            actor=_actor(company),
-        )  # fmt: skip
+            client, company.competition, company.id, **place.values(), actor=actor_of(company)
+        )
 
     return _portal_act(request, token, csrf, action, "place_added", "new")
 
@@ -251,21 +278,15 @@ def portal_save_place(
     token: str,
     place_id: str,
     request: Request,
+    place: PlaceForm,
     csrf: Annotated[str, Form()] = "",
-    trade: Annotated[str, Form()] = "",
-    starts: Annotated[str, Form()] = "",
-    apply_url: Annotated[str, Form()] = "",
-    apply_email: Annotated[str, Form()] = "",
-    count: Annotated[str, Form()] = "1",
 ) -> Response:
     client = request.app.state.store
 
     def action(company: Company) -> None:
         apprenticeships.update_place(
-            client, company.competition, company.id, place_id, _actor(company), trade=trade,
-            starts=starts, apply_url=apply_url, apply_email=apply_email,
-            count=parse_count(count),
-        )  # fmt: skip
+            client, company.competition, company.id, place_id, actor_of(company), **place.values()
+        )
 
     return _portal_act(request, token, csrf, action, "place_saved", _code(place_id))
 
@@ -278,7 +299,7 @@ def portal_remove_place(
 
     def action(company: Company) -> None:
         apprenticeships.remove_place(
-            client, company.competition, company.id, place_id, _actor(company)
+            client, company.competition, company.id, place_id, actor_of(company)
         )
 
     return _portal_act(request, token, csrf, action, "place_removed", _code(place_id))
@@ -293,7 +314,7 @@ def portal_logo_preview(token: str, request: Request) -> Response:
     return _logo_file(request, profile.logo, "private, no-store")
 
 
-def _actor(company: Company) -> str:
+def actor_of(company: Company) -> str:
     return f"company:{company.id}"
 
 
@@ -315,123 +336,3 @@ def _logo_file(request: Request, name: str, cache: str) -> Response:
     if path is None:
         raise errors.NotFound("No such logo.", code="unknown_logo")
     return caching.cached_file(request, path, "image/png", cache)
-
-
-# Company: the JSON API ---------------------------------------------------------------
-
-
-class ProfileIn(BaseModel):
-    about: str = Field(default="", description="One plain sentence, at most 280 characters")
-    location: str = Field(default="", description="Town or district, at most 80 characters")
-    website: str = Field(
-        default="", description='https link; "www.firma.de" becomes "https://www.firma.de/"'
-    )
-
-
-class PlaceIn(BaseModel):
-    trade: str = Field(description="The trade, at most 80 characters")
-    starts: str = Field(default="", description='Start month "YYYY-MM", or ""')
-    apply_url: str = Field(default="", description="https link to the application page")
-    apply_email: str = Field(default="", description="E-mail address to apply to")
-    count: Any = Field(default=1, description="Number of places, 1 to 99")
-
-
-class PlaceChange(BaseModel):
-    trade: str | None = None
-    starts: str | None = None
-    apply_url: str | None = None
-    apply_email: str | None = None
-    count: Any = None
-
-
-def api_company(request: Request) -> Company:
-    """The company of the request's bearer invite token (as ``POST /api/duels/{did}/videos``)."""
-    token = bearer_token(request)
-    if token is None:
-        raise errors.Unauthorized(
-            "The company's invite token is required.", code="company_token_required"
-        )
-    company = store.company_for_token(request.app.state.store, token)
-    if company is None:
-        raise errors.Forbidden("The invite token is not valid.", code="company_token_invalid")
-    return company
-
-
-def _company_profile(request: Request, company: Company) -> dict[str, Any]:
-    profile = apprenticeships.get_profile(request.app.state.store, company.competition, company.id)
-    return profile_public(company.competition, profile, company.name)
-
-
-@router.get(
-    "/api/portal/profile", tags=["company"], summary="The company's profile and places",
-    description=f"Authorization: Bearer <invite token>. Errors: {AUTH_ERRORS}. A hidden "
-    "profile (`hidden`, `hidden_reason`) was hidden by a host and is not shown publicly.",
-)  # fmt: skip
-def api_get_profile(request: Request) -> dict[str, Any]:
-    return _company_profile(request, api_company(request))
-
-
-@router.put(
-    "/api/portal/profile", tags=["company"], summary="Save the company's profile",
-    description=f"Authorization: Bearer <invite token>. 422 codes: {PROFILE_ERRORS}. "
-    f"{AUTH_ERRORS}.",
-)  # fmt: skip
-def api_put_profile(body: ProfileIn, request: Request) -> dict[str, Any]:
-    company = api_company(request)
-    apprenticeships.update_profile(
-        request.app.state.store, company.competition, company.id, about=body.about,
-        location=body.location, website=body.website, actor=_actor(company),
-    )  # fmt: skip
-    return _company_profile(request, company)
-
-
-@router.post(
-    "/api/portal/places", tags=["company"], status_code=201,
-    summary="Add an open apprenticeship place",
-    description=f"Authorization: Bearer <invite token>. 422 codes: {PLACE_ERRORS}. "
-    f"{AUTH_ERRORS}.",
-)  # fmt: skip
-def api_add_place(body: PlaceIn, request: Request) -> dict[str, Any]:
-    company = api_company(request)
-    place = apprenticeships.add_place(
-        request.app.state.store, company.competition, company.id, trade=body.trade,
-        starts=body.starts, apply_url=body.apply_url, apply_email=body.apply_email,
-        count=parse_count(body.count), actor=_actor(company),
-    )  # fmt: skip
-    return place_public(place)
-
-
-@router.put(
-    "/api/portal/places/{place_id}", tags=["company"], summary="Change one of the company's places",
-    description=f"Only the fields sent change. 404 `unknown_place` (also for another company's "
-    f"place). 422 codes: {PLACE_ERRORS}. {AUTH_ERRORS}.",
-)  # fmt: skip
-def api_update_place(place_id: str, body: PlaceChange, request: Request) -> dict[str, Any]:
-    company = api_company(request)
-    place = apprenticeships.update_place(
-        request.app.state.store, company.competition, company.id, place_id, _actor(company),
-        **changes(body),
-    )  # fmt: skip
-    return place_public(place)
-
-
-@router.delete(
-    "/api/portal/places/{place_id}", tags=["company"], status_code=204,
-    summary="Remove one of the company's places",
-    description=f"404 `unknown_place` (also for another company's place). {AUTH_ERRORS}.",
-)  # fmt: skip
-def api_remove_place(place_id: str, request: Request) -> Response:
-    company = api_company(request)
-    apprenticeships.remove_place(
-        request.app.state.store, company.competition, company.id, place_id, _actor(company)
-    )
-    return Response(status_code=204)
-
-
-def changes(body: PlaceChange) -> dict[str, Any]:
-    """The fields of a place change that were sent (``count`` checked)."""
-    sent = body.model_dump(exclude_unset=True)
-    found = {name: value for name, value in sent.items() if value is not None or name == "count"}
-    if "count" in found:
-        found["count"] = parse_count(found["count"])
-    return found
