@@ -50,6 +50,13 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path: Path, stop_signal: i
         codes = httpx.get(f"{base}/screen/{key}/codes.json").json()
         assert any(d["admission"] == "venue" and "?p=" in d["url"] for d in codes["duels"])
         assert httpx.get(f"{base}/screen/{key}").status_code == 200
+        # The demo's companies list open apprenticeship places (#19).
+        page = httpx.get(f"{base}/c/demo/ausbildung", follow_redirects=True)  # by its slug
+        assert page.status_code == 200 and "Bäckerei Sonnenkorn" in page.text
+        cid = page.url.path.split("/")[2]
+        places = httpx.get(f"{base}/api/competitions/{cid}/places").json()
+        assert len(places["places"]) == 8
+        assert all(place["apply"]["url"].startswith(f"{base}/go/") for place in places["places"])
     finally:
         demo.send_signal(stop_signal)
         output, _ = demo.communicate(timeout=30)

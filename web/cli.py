@@ -262,6 +262,7 @@ def _print_urls(settings: Settings, competition: dict[str, str]) -> None:
         f"  Start:          {base}/",
         f"  Live-Tafel:     {base}/live/{competition['id']}",
         f"  Abstimmen:      {base}/vote/{competition['first_duel']}",
+        f"  Ausbildung:     {base}/c/{competition['id']}/ausbildung",
         f"  Bildschirm:     {base}/screen/{competition['screen_key']}",
         f"  Moderation:     {base}/host",
         f"  API-Doku:       {base}/docs",

@@ -1,6 +1,7 @@
 """Seed data for ``machmal demo``: eight companies and their trades, a drawn
 bracket, short generated videos for round 1 (when ffmpeg is there), the first duel
-open for voting at the venue, and a stage screen that shows its rotating code."""
+open for voting at the venue, a stage screen that shows its rotating code, and the
+companies' profiles with open apprenticeship places (web/demo_places.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from duels import accounts, admission, organisations, screens, store, tournament
 from duels.access import Role
 from duels.errors import NotFound
 from duels.settings import Settings
+from web.demo_places import seed_places
 from workers import media
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ def seed_demo(client: redis.Redis, settings: Settings) -> dict[str, str]:
             store.add_team(client, competition.id, company.id, team_name, trade, members)
         tournament.draw(client, competition.id, seeding="random", seed=DEMO_SEED, actor="demo")
         _demo_videos(client, settings, competition.id)
+    seed_places(client, competition.id)  # also into a demo seeded before #19
     duels = sorted(store.duels_of_competition(client, competition.id), key=lambda d: d.match)
     first = next((duel for duel in duels if duel.away), duels[0])
     if first.status == "pending":
