@@ -104,6 +104,12 @@ def qualify(
                 words = IN_GROUP if best_placed else ON_THE_LINE
                 why = _why_in_group(ahead, behind, table, wins)
                 _line(reasons, ahead, behind, why, words)
+        if best_placed and len(table) > per_group + 1:
+            # Which of two level teams is the group's next-placed, who may still go on.
+            ahead, behind = table[per_group], table[per_group + 1]
+            if ahead.points == behind.points:
+                why = _why_in_group(ahead, behind, table, wins)
+                _line(reasons, ahead, behind, why, IN_GROUP)
     if best_placed < len(next_placed):
         ahead, behind = next_placed[best_placed - 1][1], next_placed[best_placed][1]
         if _per_duel(ahead.points, ahead) == _per_duel(behind.points, behind):

@@ -34,7 +34,7 @@ def render(bracket: Bracket) -> tuple[str, ...]:
     if group_stage_done:
         order = bracket.qualified or next_stage_teams(bracket)
         rendered = render_groups(bracket.groups, qualification(bracket), order)
-        lines += [_named(line, names) for line in rendered]
+        lines += [*(_named(line, names) for line in rendered), ""]
     elif kind == "groups":
         lines += _live_tables(bracket, names)
     if kind == "swiss":

@@ -271,6 +271,13 @@ def test_every_tie_on_points_at_the_line_or_between_seeds_is_explained(
             ahead, behind = table[per_group - 1].team_id, table[per_group].team_id
             assert f" {behind} " in reason[ahead] and "equal points" in reason[ahead]
             assert f" {ahead} " in reason[behind] and "equal points" in reason[behind]
+        # With best-placed teams to come, who is the group's next-placed decides too.
+        if best_placed and len(table) > per_group + 1:
+            ahead_row, behind_row = table[per_group], table[per_group + 1]
+            if ahead_row.points == behind_row.points:
+                ahead, behind = ahead_row.team_id, behind_row.team_id
+                assert f"above {behind} in the group: equal points" in reason[ahead]
+                assert f"below {ahead} in the group: equal points" in reason[behind]
     row_of = {row.team_id: row for _, t in done.tables for row in t}
     for first, second in pairwise(done.qualifiers):
         a, c = row_of[first.team_id], row_of[second.team_id]
