@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import redis
 from PIL import Image
@@ -20,7 +21,6 @@ from duels import apprenticeships, store, trades, videos
 from duels.settings import Settings
 from tests.conftest import ClientFactory
 from tests.host.helpers import Host, record_official_counts
-from tests.schema_check import validate
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PLACES_SCHEMA = json.loads((DOCS / "places.schema.json").read_text("utf-8"))
@@ -144,7 +144,7 @@ def test_every_place_carries_a_valid_jobposting(world: World, settings: Settings
     assert len(postings) == 3
     base = settings.public_url.rstrip("/")
     for posting in postings:
-        validate(posting, JOBPOSTING_SCHEMA)
+        jsonschema.validate(posting, JOBPOSTING_SCHEMA)
         assert posting["url"].startswith(f"{base}/c/{world.cid}/ausbildung#place-")
         assert posting["jobLocation"]["address"]["addressLocality"] in ("Bielefeld", "Herford")
     by_id = {posting["identifier"]["value"]: posting for posting in postings}
@@ -183,7 +183,7 @@ def test_hostile_company_text_is_escaped(
     assert len(postings) == 4
     assert postings[place.id]["title"] == "Ausbildung <script>Koch</script>"
     assert HOSTILE in postings[place.id]["description"]
-    validate(postings[place.id], JOBPOSTING_SCHEMA)
+    jsonschema.validate(postings[place.id], JOBPOSTING_SCHEMA)
 
 
 # The open-data feed ---------------------------------------------------------------
@@ -196,7 +196,7 @@ def test_the_feed_validates_and_has_every_open_place(world: World, settings: Set
     assert "access-control-allow-credentials" not in response.headers
     assert response.headers["cache-control"] == "public, max-age=60"
     data = response.json()
-    validate(data, PLACES_SCHEMA)
+    jsonschema.validate(data, PLACES_SCHEMA)
     base = settings.public_url.rstrip("/")
     by_id = {place["id"]: place for place in data["places"]}
     assert set(by_id) == {world.bakery.id, world.cook.id, world.joiner.id}
@@ -242,7 +242,7 @@ def test_the_feed_is_documented(client: TestClient) -> None:
     get = operation["get"]
     assert get["summary"] and "JobPosting" in get["description"]
     example = get["responses"]["200"]["content"]["application/json"]["example"]
-    validate(example, PLACES_SCHEMA)
+    jsonschema.validate(example, PLACES_SCHEMA)
 
 
 # Company logos --------------------------------------------------------------------
