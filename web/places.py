@@ -353,6 +353,21 @@ class TradeDuel:
     home_company: str
     away_company: str
 
+    def clip(self, side: str) -> dict[str, str]:
+        """The side's approved video as the vote page shows it: a rendition with its
+        poster, or a link-out; empty while none is approved."""
+        extra = self.duel.extra
+
+        def media(value: str) -> str:
+            return value if not value or value.startswith("/") else f"/media/{value}"
+
+        return {
+            "video": media(extra.get(f"{side}_video", "")),
+            "poster": media(extra.get(f"{side}_poster", "")),
+            "type": extra.get(f"{side}_video_type", ""),
+            "link": extra.get(f"{side}_video_link", ""),
+        }
+
 
 def duels_of_trade(snap: Snapshot, duels: list[Duel], trade_slug: str) -> list[TradeDuel]:
     """The duels (not byes) whose challenge or one of whose teams has the trade."""

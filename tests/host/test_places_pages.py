@@ -17,7 +17,7 @@ import redis
 from PIL import Image
 from starlette.testclient import TestClient
 
-from duels import apprenticeships, store, trades, videos
+from duels import apprenticeships, keys, store, trades, videos
 from duels.settings import Settings
 from tests.conftest import ClientFactory
 from tests.host.helpers import Host, record_official_counts
@@ -291,6 +291,20 @@ def test_the_trade_page_shows_text_duels_and_places(
         assert f'href="/vote/{duel["id"]}"' in page
     assert f'href="/go/{world.cid}/{world.bakery.id}"' in page
     assert world.joiner.id not in page and world.hidden.id not in page
+    assert "<video" not in page  # no video approved yet
+    # Approved videos are mirrored onto the duel record (duels.videos): the page plays them.
+    duel = world.duel_of("Team 0")
+    side = "home" if duel["home"]["name"] == "Team 0" else "away"
+    other = "away" if side == "home" else "home"
+    redis_client.hset(keys.duel(duel["id"]), mapping={
+        f"{side}_video": "clip-abc.mp4", f"{side}_poster": "clip-abc.jpg",
+        f"{side}_video_type": "video/mp4",
+        f"{other}_video_link": "https://www.youtube.com/watch?v=abc",
+    })  # fmt: skip
+    page = world.client.get("/berufe/baecker-in").text
+    assert '<source src="/media/clip-abc.mp4" type="video/mp4">' in page
+    assert 'poster="/media/clip-abc.jpg"' in page
+    assert 'href="https://www.youtube.com/watch?v=abc"' in page
     english = world.client.get("/berufe/baecker-in?lang=en").text
     assert "Bakers bake bread." in english
     # no English text: the German one
