@@ -16,12 +16,10 @@ from typing import Any
 
 import redis
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from duels import branding, errors
-from web import caching
-from web.errors import domain_error_response
+from duels import branding
+from web import open_data
 from web.routes.live import live_board
 
 router = APIRouter(tags=["audience"])
@@ -31,10 +29,6 @@ router = APIRouter(tags=["audience"])
 # for a few seconds (the no-JS live board refreshes no faster); after that the ETag makes
 # the check a bodiless 304. A hidden duel's reveal or a new count is at most 5 s late.
 CACHE_CONTROL = "public, max-age=5"
-# Public data meant for other sites: any origin may read it, without credentials (no
-# Allow-Credentials, so a browser sends no cookie along). ETag exposed for scripts that
-# keep it themselves; GET needs no preflight.
-CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
 
 _EXAMPLE: dict[str, Any] = {
     "competition": {
@@ -143,35 +137,10 @@ _EXAMPLE: dict[str, Any] = {
         "404 `unknown_competition`."
     ),
     response_class=Response,
-    responses={
-        200: {"content": {"application/json": {"example": _EXAMPLE}}},
-        304: {"description": "The client's copy (`If-None-Match`) is current."},
-        404: {
-            "description": "`unknown_competition`",
-            "content": {
-                "application/json": {
-                    "example": {
-                        "detail": {
-                            "code": "unknown_competition",
-                            "message": "Unknown competition 'nope'.",
-                        }
-                    }
-                }
-            },
-        },
-    },
+    responses=open_data.responses(_EXAMPLE),
 )
 async def get_feed(cid: str, request: Request) -> Response:
-    state = request.app.state
-    try:
-        feed = await run_in_threadpool(
-            competition_feed, state.store, cid, state.settings.public_url
-        )
-    except errors.NotFound as refused:
-        response = domain_error_response(refused)
-        response.headers.update(CORS)  # the embedding site may read why, too
-        return response
-    return caching.json_for_everyone(request, feed, CACHE_CONTROL, CORS)
+    return await open_data.answer(request, competition_feed, cid, CACHE_CONTROL)
 
 
 # The read model ------------------------------------------------------------------------

@@ -19,10 +19,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from duels import brand_images, errors, keys, store, videos
 from duels.apprenticeships import Profile
 from voting.page import load_duel
-from web import branding, caching, places
-from web.errors import domain_error_response
+from web import branding, caching, open_data, places
 from web.i18n import pick_language, translator
-from web.routes.feed import CORS
 from web.templating import render
 
 router = APIRouter(tags=["audience"])
@@ -178,33 +176,10 @@ _EXAMPLE: dict[str, Any] = {
         "404 `unknown_competition`."
     ),
     response_class=Response,
-    responses={
-        200: {"content": {"application/json": {"example": _EXAMPLE}}},
-        304: {"description": "The client's copy (`If-None-Match`) is current."},
-        404: {
-            "description": "`unknown_competition`",
-            "content": {
-                "application/json": {
-                    "example": {
-                        "detail": {
-                            "code": "unknown_competition",
-                            "message": "Unknown competition 'nope'.",
-                        }
-                    }
-                }
-            },
-        },
-    },
+    responses=open_data.responses(_EXAMPLE),
 )
 async def get_places(cid: str, request: Request) -> Response:
-    state = request.app.state
-    try:
-        data = await run_in_threadpool(_feed, state.store, cid, state.settings.public_url)
-    except errors.NotFound as refused:
-        response = domain_error_response(refused)
-        response.headers.update(CORS)
-        return response
-    return caching.json_for_everyone(request, data, PLACES_CACHE, CORS)
+    return await open_data.answer(request, _feed, cid, PLACES_CACHE)
 
 
 def _feed(client: redis.Redis, cid: str, public_url: str) -> dict[str, Any]:
