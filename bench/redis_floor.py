@@ -63,7 +63,8 @@ async def phones(url: str, process: psutil.Process, rates: list[int], seconds: f
             network = f"net{n % 6}"
             await reader.load(
                 did, None, None, "", valid_ms=1000, network_key=mint_key(did, network),
-                new_voter=True, viewer=f"v{rate}-{n}", day=reach.today(),
+                mint_interval_us=ingest.mint_interval_us, new_voter=True, viewer=f"v{rate}-{n}",
+                day=reach.today(),
             )  # fmt: skip
             ballot = Ballot(did, team, f"v{rate}-{n}", network, "ua", f"ip{n % 50}", "ipua")
             await ingest.cast(ballot)

@@ -58,7 +58,7 @@ one hash slot and the store runs unchanged on Redis Cluster.
 | ``mm:d:{d:ID}:quarantine:votes`` | stream | each quarantined vote (id, group, team) |
 | ``mm:d:{d:ID}:tally-pending`` | string | SET NX EX 2 by the ingest; a tally job was asked for |
 | ``mm:d:{d:ID}:rate:<kind>:<hash>`` | string | GCRA throttle (token/ip/ipua; mint = new voters
-  per network); expires |
+  per network, leaking one per interval); expires |
 | ``mm:d:{d:ID}:pow:used`` | zset | spent proof-of-work challenge ids -> expiry ms; expires |
 | ``mm:d:{d:ID}:present`` | hash | voter id -> "<presence slot> <marked at ms>" (venue mode) |
 | ``mm:d:{d:ID}:subjects`` | set | admission subjects (code / address hash) that voted here |

@@ -1,12 +1,12 @@
 -- One vote, atomically. All keys share the duel's hash tag {d:<id>} (one cluster slot).
 -- KEYS: 1 duel hash, 2 voters set, 3 votes stream, 4 provisional hash, 5 tally-pending flag,
---       6 rate:token, 7 rate:ip, 8 rate:ipua, 9 rate:mint (new voters of the network this
---       minute), 10 pow:used zset, 11 present hash, 12 subjects set, 13 revoked set,
+--       6 rate:token, 7 rate:ip, 8 rate:ipua, 9 rate:mint (new voters of the network, a GCRA
+--       arrival time: page.lua), 10 pow:used zset, 11 present hash, 12 subjects set, 13 revoked set,
 --       14 refused hash
 -- ARGV: 1 team, 2 voter id, 3 network hash, 4 user-agent hash, 5 ip hash,
 --       6 votes/min per token, 7 per ip, 8 per ip+ua,
---       9 pow difficulty, 10 burst difficulty, 11 new voters/min of a network before the burst
---       difficulty, 12 difficulty of the solved challenge (-1: none), 13 challenge id,
+--       9 pow difficulty, 10 burst difficulty, 11 µs of new voters a network may have pending
+--       (allowance x interval) before the burst difficulty, 12 difficulty of the solved challenge (-1: none), 13 challenge id,
 --       14 challenge expiry (s), 15 admission pass kind ("", "k" code, "e" e-mail),
 --       16 pass subject ("k:<hash>"), 17 pass binding ("k:<hash>:<gen>"), 18 pass competition,
 --       19 how long a presence mark admits (ms)
@@ -103,7 +103,7 @@ end
 -- mints many new voters (a cookie-clearing script) before its votes add up.
 local required = tonumber(ARGV[9])
 if mode == 'open' and tonumber(ARGV[10]) > required
-  and (tonumber(redis.call('GET', KEYS[9])) or 0) > tonumber(ARGV[11]) then
+  and (tonumber(redis.call('GET', KEYS[9])) or now) - now > tonumber(ARGV[11]) then
   required = tonumber(ARGV[10])
 end
 if required > 0 and tonumber(ARGV[12]) < required then

@@ -7,8 +7,6 @@ Domain answers are raised as :mod:`duels.errors` with the stable codes of API.md
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +20,7 @@ from voting.batcher import ScriptBatcher
 from voting.tokens import SolvedChallenge, VoteSecrets
 
 SCRIPT = (Path(__file__).parent / "ingest.lua").read_text("utf-8")
+MINT_SCRIPT = (Path(__file__).parent / "mint.lua").read_text("utf-8")
 
 
 class PowRequired(errors.Forbidden):
@@ -70,13 +69,15 @@ class VoteIngest:
             grace_seconds=settings.presence_grace_seconds,
         )
         self.batcher = ScriptBatcher(client, SCRIPT, timeout=settings.redis_timeout * 2)
+        self.mints = ScriptBatcher(client, MINT_SCRIPT, timeout=settings.redis_timeout * 2)
+        self.mint_interval_us = mint_interval_us(settings)
         self._limits = (
             str(settings.votes_per_token_per_minute),
             str(settings.votes_per_ip_per_minute),
             str(settings.votes_per_ip_ua_per_minute),
             str(settings.pow_difficulty),
             str(settings.pow_burst_difficulty),
-            str(settings.pow_burst_new_voters_per_minute),
+            str(settings.pow_burst_new_voters_per_minute * self.mint_interval_us),
         )
         self._presence_ms = str(settings.presence_valid_seconds * 1000)
 
@@ -120,6 +121,23 @@ class VoteIngest:
             return Accepted(vote_id=result[1], counts=counts, tally_pending=bool(int(result[2])))
         raise _refusal(outcome, result)
 
+    async def record_new_voter(self, did: str, network_hash: str) -> None:
+        """Count a voter cookie minted for this duel outside the vote page (a presence scan)."""
+        await self.mints.call(
+            (mint_key(did, network_hash), keys.duel(did)), (str(self.mint_interval_us), "1")
+        )
+
+    async def required_difficulty(self, did: str, network_hash: str) -> int:
+        """The difficulty the ingest script would ask of this network right now (for a
+        challenge of its own)."""
+        settings = self.settings
+        if settings.pow_burst_difficulty <= settings.pow_difficulty:
+            return settings.pow_difficulty
+        minted, mode = await self.mints.call(
+            (mint_key(did, network_hash), keys.duel(did)), (str(self.mint_interval_us), "0")
+        )
+        return difficulty_for(settings, str(mode), int(minted))
+
 
 _ADMISSION_REFUSALS = {
     "presence_required": "Scan the code on the screen at the venue to vote in this duel.",
@@ -149,10 +167,15 @@ def _duel_keys(did: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return head, tail
 
 
-def mint_key(did: str, network_hash: str, now: float | None = None) -> str:
-    """The counter of new voter cookies a network minted for this duel this minute."""
-    minute = int((time.time() if now is None else now) // 60)
-    return keys.rate(did, "mint", f"{network_hash}:{minute}")
+def mint_key(did: str, network_hash: str) -> str:
+    """The leaky count of new voter cookies a network minted for this duel (page.lua)."""
+    return keys.rate(did, "mint", network_hash)
+
+
+def mint_interval_us(settings: Settings) -> int:
+    """How long one new voter of a network counts towards the burst rule, in whole µs (so
+    the scripts' arithmetic stays exact): the burst allowance leaks away in a minute."""
+    return max(1, 60_000_000 // settings.pow_burst_new_voters_per_minute)
 
 
 def _refusal(outcome: str, result: list[object]) -> errors.DomainError:
@@ -181,32 +204,11 @@ def _refusal(outcome: str, result: list[object]) -> errors.DomainError:
 
 def difficulty_for(settings: Settings, mode: str | None, minted: int) -> int:
     """The difficulty the ingest script asks of a network that minted ``minted`` new voters
-    for the duel this minute (open mode's burst rule; the script decides again)."""
+    for the duel that have not leaked away yet (open mode's burst rule; the script decides
+    again)."""
     difficulty = settings.pow_difficulty
     burst = settings.pow_burst_difficulty
     open_mode = mode in (None, "", "open")
     if burst > difficulty and open_mode and minted > settings.pow_burst_new_voters_per_minute:
         return burst
     return difficulty
-
-
-async def required_difficulty(
-    client: aioredis.Redis, settings: Settings, did: str, network_hash: str
-) -> int:
-    """The difficulty the ingest script would ask of this network right now (for the
-    challenge endpoint)."""
-    if settings.pow_burst_difficulty <= settings.pow_difficulty:
-        return settings.pow_difficulty
-    minted, mode = await asyncio.gather(
-        client.get(mint_key(did, network_hash)), client.hget(keys.duel(did), "admission")
-    )
-    return difficulty_for(settings, str(mode or ""), int(minted or 0))
-
-
-async def record_new_voter(client: aioredis.Redis, did: str, network_hash: str) -> None:
-    """Count a voter cookie minted for this duel (open mode's burst detector)."""
-    key = mint_key(did, network_hash)
-    async with client.pipeline(transaction=False) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, 120)
-        await pipe.execute()

@@ -1,26 +1,27 @@
 -- The vote page's reads (and, for a phone without a voter cookie yet, the count of new
 -- voters its network minted) in one step. All keys share the duel's hash tag.
 -- KEYS: 1 duel hash, 2 voters set, 3 provisional hash, 4 present hash, 5 subjects set,
---       6 rate:mint (new voters of the network this minute),
+--       6 rate:mint (new voters of the network: a GCRA arrival time in µs, see below),
 --       7 reach hash, 8 reach "seen" set of the day (optional: the view is counted only
 --       when both are given, voting/reach.py)
 -- ARGV: 1 voter id ("" for a new voter), 2 admission subject ("" none), 3 "1": count a new
 --       voter, 4 the competition of the admission pass (a subject counts only there),
---       5 the voter whose view counts ("" none: a bot), 6 the day "YYYY-MM-DD",
---       7 seconds the "seen" set lives
+--       5 µs one new voter takes to leak away (a minute / the burst allowance),
+--       6 the voter whose view counts ("" none: a bot), 7 the day "YYYY-MM-DD",
+--       8 seconds the "seen" set lives
 -- Returns {} for an unknown duel, else {duel fields, voted 0/1, provisional counts,
--- presence mark or nil, subject voted 0/1, new voters of the network this minute,
+-- presence mark or nil, subject voted 0/1, new voters of the network not yet leaked away,
 -- view counted 0/1} (hashes as flat field/value lists; the sixth decides the
 -- proof-of-work asked).
 local duel = redis.call('HGETALL', KEYS[1])
 if #duel == 0 then return {} end
 local viewed = 0
-if KEYS[8] and ARGV[5] and ARGV[5] ~= '' then
+if KEYS[8] and ARGV[6] and ARGV[6] ~= '' then
   -- A view of the page, once per voter and day (the counter stays, the set expires).
-  viewed = redis.call('SADD', KEYS[8], 'view:' .. ARGV[5])
+  viewed = redis.call('SADD', KEYS[8], 'view:' .. ARGV[6])
   if viewed == 1 then
-    redis.call('HINCRBY', KEYS[7], ARGV[6] .. ':views', 1)
-    redis.call('EXPIRE', KEYS[8], tonumber(ARGV[7]))
+    redis.call('HINCRBY', KEYS[7], ARGV[7] .. ':views', 1)
+    redis.call('EXPIRE', KEYS[8], tonumber(ARGV[8]))
   end
 end
 local voted, mark, subject_voted = 0, false, 0
@@ -31,11 +32,15 @@ end
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'competition') == ARGV[4] then
   subject_voted = redis.call('SISMEMBER', KEYS[5], ARGV[2])
 end
-local minted
+-- New voters leak away one per interval (not a clock-minute counter, which forgets a burst
+-- that starts just before the minute turns); mint.lua keeps the same count.
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local interval = tonumber(ARGV[5])
+local tat = math.max(tonumber(redis.call('GET', KEYS[6])) or now, now)
 if ARGV[3] == '1' then
-  minted = redis.call('INCR', KEYS[6])
-  redis.call('EXPIRE', KEYS[6], 120)
-else
-  minted = tonumber(redis.call('GET', KEYS[6])) or 0
+  tat = tat + interval
+  redis.call('SET', KEYS[6], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
 end
+local minted = math.ceil((tat - now) / interval)
 return {duel, voted, redis.call('HGETALL', KEYS[3]), mark, subject_voted, minted, viewed}

@@ -36,16 +36,17 @@ class PageReader:
         *,
         valid_ms: int,
         network_key: str,
+        mint_interval_us: int,
         new_voter: bool,
         viewer: str = "",
         day: str = "",
     ) -> tuple[DuelView, VoterState, int] | None:
-        """The duel's view, the voter's state and the new voters its network minted this
-        minute (``network_key``, ``ingest.mint_key``; the visit of a ``new_voter`` counts
-        there); None for an unknown duel. ``subject`` (an admission pass's) counts only in
-        ``subject_competition``. A ``viewer`` (the voter id of the page's cookie, also the
-        one just minted; "" for a bot) is counted as a view of the page on ``day`` once
-        (``voting.reach``), in the same step."""
+        """The duel's view, the voter's state and the new voters its network minted lately
+        (``network_key``, ``ingest.mint_key``: each counts for ``mint_interval_us``; the visit
+        of a ``new_voter`` counts there); None for an unknown duel. ``subject`` (an admission
+        pass's) counts only in ``subject_competition``. A ``viewer`` (the voter id of the
+        page's cookie, also the one just minted; "" for a bot) is counted as a view of the
+        page on ``day`` once (``voting.reach``), in the same step."""
         script_keys: tuple[str, ...] = (
             keys.duel(did),
             keys.voters(did),
@@ -55,8 +56,12 @@ class PageReader:
             network_key,
         )
         args: tuple[str, ...] = (
-            voter_id or "", subject or "", "1" if new_voter else "0", subject_competition
-        )  # fmt: skip
+            voter_id or "",
+            subject or "",
+            "1" if new_voter else "0",
+            subject_competition,
+            str(mint_interval_us),
+        )
         if viewer and day:
             script_keys += (keys.reach(did), keys.reach_seen(did, day))
             args += (viewer, day, str(reach.SEEN_TTL_SECONDS))

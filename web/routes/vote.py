@@ -18,7 +18,6 @@ from voting.ingest import (
     Ballot,
     PowRequired,
     VoteIngest,
-    required_difficulty,
 )
 from voting.tokens import (
     MAX_NONCE_CHARS,
@@ -136,7 +135,7 @@ async def _pow_response(
     difficulty = error.difficulty if isinstance(error, PowRequired) else 0
     if difficulty == 0:
         network_hash, _ = ingest.secrets.client_hashes(ip)
-        difficulty = await required_difficulty(app.state.redis, ingest.settings, did, network_hash)
+        difficulty = await ingest.required_difficulty(did, network_hash)
     challenge = ingest.secrets.issue_challenge(
         did, difficulty, ingest.settings.challenge_ttl_seconds
     )
@@ -269,7 +268,7 @@ async def challenge(did: str, request: Request) -> Response:
     if not await client.exists(keys.duel(did)):
         raise errors.NotFound("There is no such duel.", code="unknown_duel")
     network_hash, _ = ingest.secrets.client_hashes(client_ip(request))
-    difficulty = await required_difficulty(client, ingest.settings, did, network_hash)
+    difficulty = await ingest.required_difficulty(did, network_hash)
     issued = ingest.secrets.issue_challenge(did, difficulty, ingest.settings.challenge_ttl_seconds)
     return JSONResponse(issued.as_json(), headers={"Cache-Control": "no-store"})
 

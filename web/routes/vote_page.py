@@ -12,7 +12,7 @@ from duels import errors, keys
 from duels.records import counts_public
 from voting import reach
 from voting.admission import ADMISSION_COOKIE, PRESENCE_PARAM
-from voting.ingest import VoteIngest, difficulty_for, mint_key, record_new_voter
+from voting.ingest import VoteIngest, difficulty_for, mint_key
 from voting.page import DuelView, load_duel, mark_present
 from voting.page_reader import PageReader
 from voting.tokens import VOTER_COOKIE, new_voter_id
@@ -72,7 +72,7 @@ async def _scan_presence(request: Request, did: str, token: str) -> Response:
 
 async def _new_voter(request: Request, ingest: VoteIngest, did: str) -> None:
     network_hash, _ = ingest.secrets.client_hashes(client_ip(request))
-    await record_new_voter(request.app.state.redis, did, network_hash)
+    await ingest.record_new_voter(did, network_hash)
 
 
 def _page_reader(request: Request) -> PageReader:
@@ -104,6 +104,7 @@ async def _render_page(
         admitted.competition if admitted else "",
         valid_ms=ingest.settings.presence_valid_seconds * 1000,
         network_key=mint_key(did, network_hash),
+        mint_interval_us=ingest.mint_interval_us,
         new_voter=new_voter,
         viewer=reach.viewer(page_voter, request.headers.get("user-agent", "")),
         day=reach.today(),
