@@ -86,8 +86,9 @@ class Settings(BaseSettings):
     pow_burst_new_voters_per_minute: int = Field(
         default=30,
         ge=1,
-        description="Open mode: a network minting more new voter cookies per duel and minute "
-        "than this is asked the burst difficulty.",
+        description="Open mode: a network minting more new voter cookies per duel than this "
+        "(a leaky count: each counts for a minute divided by this) is asked the burst "
+        "difficulty.",
     )
     challenge_ttl_seconds: int = Field(default=300, ge=10)
 
