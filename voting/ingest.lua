@@ -1,8 +1,8 @@
 -- One vote, atomically. All keys share the duel's hash tag {d:<id>} (one cluster slot).
 -- KEYS: 1 duel hash, 2 voters set, 3 votes stream, 4 provisional hash, 5 tally-pending flag,
 --       6 rate:token, 7 rate:ip, 8 rate:ipua, 9 rate:mint (new voters of the network, a GCRA
---       arrival time: page.lua), 10 pow:used zset, 11 present hash, 12 subjects set, 13 revoked set,
---       14 refused hash
+--       arrival time: new_voters.lua), 10 pow:used zset, 11 present hash, 12 subjects set,
+--       13 revoked set, 14 refused hash
 -- ARGV: 1 team, 2 voter id, 3 network hash, 4 user-agent hash, 5 ip hash,
 --       6 votes/min per token, 7 per ip, 8 per ip+ua,
 --       9 pow difficulty, 10 burst difficulty, 11 µs of new voters a network may have pending

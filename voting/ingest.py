@@ -20,7 +20,9 @@ from voting.batcher import ScriptBatcher
 from voting.tokens import SolvedChallenge, VoteSecrets
 
 SCRIPT = (Path(__file__).parent / "ingest.lua").read_text("utf-8")
-MINT_SCRIPT = (Path(__file__).parent / "mint.lua").read_text("utf-8")
+# The leaky count of a network's new voters, shared by the page's script and mint.lua.
+NEW_VOTERS_LUA = (Path(__file__).parent / "new_voters.lua").read_text("utf-8")
+MINT_SCRIPT = NEW_VOTERS_LUA + (Path(__file__).parent / "mint.lua").read_text("utf-8")
 
 
 class PowRequired(errors.Forbidden):
@@ -168,7 +170,7 @@ def _duel_keys(did: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def mint_key(did: str, network_hash: str) -> str:
-    """The leaky count of new voter cookies a network minted for this duel (page.lua)."""
+    """The leaky count of new voter cookies a network minted for this duel (new_voters.lua)."""
     return keys.rate(did, "mint", network_hash)
 
 

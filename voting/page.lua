@@ -1,7 +1,7 @@
 -- The vote page's reads (and, for a phone without a voter cookie yet, the count of new
 -- voters its network minted) in one step. All keys share the duel's hash tag.
 -- KEYS: 1 duel hash, 2 voters set, 3 provisional hash, 4 present hash, 5 subjects set,
---       6 rate:mint (new voters of the network: a GCRA arrival time in µs, see below),
+--       6 rate:mint (new voters of the network: new_voters.lua, put in front of this),
 --       7 reach hash, 8 reach "seen" set of the day (optional: the view is counted only
 --       when both are given, voting/reach.py)
 -- ARGV: 1 voter id ("" for a new voter), 2 admission subject ("" none), 3 "1": count a new
@@ -32,15 +32,5 @@ end
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'competition') == ARGV[4] then
   subject_voted = redis.call('SISMEMBER', KEYS[5], ARGV[2])
 end
--- New voters leak away one per interval (not a clock-minute counter, which forgets a burst
--- that starts just before the minute turns); mint.lua keeps the same count.
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local interval = tonumber(ARGV[5])
-local tat = math.max(tonumber(redis.call('GET', KEYS[6])) or now, now)
-if ARGV[3] == '1' then
-  tat = tat + interval
-  redis.call('SET', KEYS[6], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
-end
-local minted = math.ceil((tat - now) / interval)
+local minted = new_voters(KEYS[6], tonumber(ARGV[5]), ARGV[3] == '1')  -- new_voters.lua
 return {duel, voted, redis.call('HGETALL', KEYS[3]), mark, subject_voted, minted, viewed}

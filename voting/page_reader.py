@@ -12,9 +12,10 @@ import redis.asyncio as aioredis
 from duels import keys
 from voting import reach
 from voting.batcher import ScriptBatcher
+from voting.ingest import NEW_VOTERS_LUA
 from voting.page import DuelView, Roster, VoterState, view_of, voter_state_of
 
-SCRIPT = (Path(__file__).parent / "page.lua").read_text("utf-8")
+SCRIPT = NEW_VOTERS_LUA + (Path(__file__).parent / "page.lua").read_text("utf-8")
 
 
 def _hash(flat: list[str]) -> dict[str, str]:
