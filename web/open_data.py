@@ -22,6 +22,15 @@ from web.errors import domain_error_response
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
 
 
+def description(cache_control: str) -> str:
+    """The OpenAPI description's closing paragraph of such a route."""
+    return (
+        "\n\nThe same for every caller: `Access-Control-Allow-Origin: *` (no credentials), a "
+        f"strong `ETag` over the body and `Cache-Control: {cache_control}`; `If-None-Match` "
+        "with the current ETag gets 304 without a body. 404 `unknown_competition`."
+    )
+
+
 def responses(example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI answers of such a route: 200 with ``example``, 304, 404."""
     return {

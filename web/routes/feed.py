@@ -131,10 +131,7 @@ _EXAMPLE: dict[str, Any] = {
         "`groups` (each group's table: rank, team, played, wins, losses, points, votes for "
         "and against), `swiss` (the Swiss standings) and `qualification` (once a stage is "
         "over: who goes on with seed and reason, who is out, the next stage's first round)."
-        "\n\nThe same for every caller: `Access-Control-Allow-Origin: *` (no "
-        "credentials), a strong `ETag` over the body and `Cache-Control: public, "
-        "max-age=5`; `If-None-Match` with the current ETag gets 304 without a body. "
-        "404 `unknown_competition`."
+        + open_data.description(CACHE_CONTROL)
     ),
     response_class=Response,
     responses=open_data.responses(_EXAMPLE),

@@ -19,7 +19,6 @@ from web.routes.portal_profile import (
     PLACE_ERRORS,
     PROFILE_ERRORS,
     PlaceForm,
-    parse_count,
     place_public,
     profile_public,
     trade_names,
@@ -253,10 +252,8 @@ def api_add_place(
     cid: str, company_id: str, body: PlaceIn, request: Request, by: Configurer
 ) -> dict[str, Any]:
     place = apprenticeships.add_place(
-        request.app.state.store, cid, company_id, trade=body.trade, starts=body.starts,
-        apply_url=body.apply_url, apply_email=body.apply_email, count=parse_count(body.count),
-        actor=by.actor,
-    )  # fmt: skip
+        request.app.state.store, cid, company_id, **body.values(), actor=by.actor
+    )
     return place_public(place)
 
 
@@ -292,10 +289,7 @@ def api_remove_place(
 def api_trades(cid: str, request: Request, by: Reader) -> list[dict[str, str]]:
     client = request.app.state.store
     store.get_competition(client, cid)
-    return [
-        {"slug": t.slug, "name": t.name, "about_de": t.about_de, "about_en": t.about_en}
-        for t in trades.trades_of(client, cid).values()
-    ]
+    return [_trade_public(trade) for trade in trades.trades_of(client, cid).values()]
 
 
 @router.put(
@@ -310,5 +304,9 @@ def api_trade(
     trade = trades.describe(
         request.app.state.store, cid, slug, body.about_de, body.about_en, by.actor
     )
+    return _trade_public(trade)
+
+
+def _trade_public(trade: trades.Trade) -> dict[str, str]:
     return {"slug": trade.slug, "name": trade.name, "about_de": trade.about_de,
             "about_en": trade.about_en}  # fmt: skip

@@ -170,10 +170,7 @@ _EXAMPLE: dict[str, Any] = {
         "where it leads) and `updated_at` (ISO 8601, the profile's last change). Places of "
         "profiles a host hid are left out. Sorted by trade, then start. JSON Schema: "
         "`docs/places.schema.json`; the places page carries the same places as schema.org "
-        "`JobPosting`.\n\nThe same for every caller: `Access-Control-Allow-Origin: *` (no "
-        "credentials), a strong `ETag` over the body and `Cache-Control: public, "
-        "max-age=60`; `If-None-Match` with the current ETag gets 304 without a body. "
-        "404 `unknown_competition`."
+        "`JobPosting`." + open_data.description(PLACES_CACHE)
     ),
     response_class=Response,
     responses=open_data.responses(_EXAMPLE),

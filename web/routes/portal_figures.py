@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from duels import store
+from duels.records import Company
 from voting.reach_figures import CSV_COLUMNS, CompanyFigures, company_figures, competition_figures
 from voting.reach_figures import csv_rows as figures_csv_rows
 from web.csv_export import csv_download
@@ -31,13 +32,22 @@ def _context(figures: list[CompanyFigures]) -> dict[str, Any]:
     }
 
 
-@router.get("/company/{token}/reichweite")
-async def portal_figures(token: str, request: Request) -> Response:
+async def _own_figures(request: Request, token: str) -> tuple[Company, CompanyFigures] | None:
+    """The invite token's company and its figures; None for a token that is not valid."""
     client = request.app.state.store
     company = await run_in_threadpool(store.company_for_token, client, token)
     if company is None:
-        return _invalid_invite(request)
+        return None
     figures = await run_in_threadpool(company_figures, client, company.competition, company.id)
+    return company, figures
+
+
+@router.get("/company/{token}/reichweite")
+async def portal_figures(token: str, request: Request) -> Response:
+    found = await _own_figures(request, token)
+    if found is None:
+        return _invalid_invite(request)
+    company, figures = found
     response = render(
         request,
         "reach/portal.html",
@@ -51,11 +61,10 @@ async def portal_figures(token: str, request: Request) -> Response:
 
 @router.get("/company/{token}/reichweite.csv")
 async def portal_figures_csv(token: str, request: Request) -> Response:
-    client = request.app.state.store
-    company = await run_in_threadpool(store.company_for_token, client, token)
-    if company is None:
+    found = await _own_figures(request, token)
+    if found is None:
         return _invalid_invite(request)
-    figures = await run_in_threadpool(company_figures, client, company.competition, company.id)
+    _, figures = found
     return csv_download(
         CSV_COLUMNS, figures_csv_rows([figures]), "reichweite.csv",
         headers={"X-Robots-Tag": "noindex, nofollow"},

@@ -44,6 +44,10 @@ class PlaceIn(BaseModel):
     apply_email: str = Field(default="", description="E-mail address to apply to")
     count: Any = Field(default=1, description="Number of places, 1 to 99")
 
+    def values(self) -> dict[str, Any]:
+        """The place's fields for ``apprenticeships.add_place`` (``count`` checked)."""
+        return {**self.model_dump(), "count": parse_count(self.count)}
+
 
 class PlaceChange(BaseModel):
     trade: str | None = None
@@ -103,9 +107,8 @@ def api_put_profile(body: ProfileIn, request: Request) -> dict[str, Any]:
 def api_add_place(body: PlaceIn, request: Request) -> dict[str, Any]:
     company = api_company(request)
     place = apprenticeships.add_place(
-        request.app.state.store, company.competition, company.id, trade=body.trade,
-        starts=body.starts, apply_url=body.apply_url, apply_email=body.apply_email,
-        count=parse_count(body.count), actor=actor_of(company),
+        request.app.state.store, company.competition, company.id, **body.values(),
+        actor=actor_of(company),
     )  # fmt: skip
     return place_public(place)
 
